@@ -1,0 +1,56 @@
+import * as path from 'path';
+import { Duration, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import { Construct } from 'constructs';
+import { acknowledgeDemoDecisions } from './compliance';
+import { IsolatedVpc } from './isolated-vpc';
+import { ServerlessDatabase } from '../lib';
+
+/**
+ * The demo: one PostgreSQL database behind RDS Proxy, two Node.js functions and a Python
+ * function wired to it, and a reservation for migrations.
+ */
+export class DemoStack extends Stack {
+  public readonly database: ServerlessDatabase;
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, props);
+    const network = new IsolatedVpc(this, 'Network');
+
+    this.database = new ServerlessDatabase(this, 'Db', {
+      vpc: network.vpc,
+      engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+      instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
+      encryptionKey: network.key,
+      secretsManagerEndpoint: network.secretsManagerEndpoint,
+    });
+
+    const handlerDefaults = { memorySize: 512, timeout: Duration.seconds(10), tracing: lambda.Tracing.ACTIVE };
+    // An HTTP API with a fixed cap: 40 execution environments, one connection each.
+    const api = this.database.addNodejsFunction('Api', {
+      ...handlerDefaults,
+      entry: path.join(__dirname, 'handlers', 'api.ts'),
+      reservedConcurrentExecutions: 40,
+    });
+    // A worker with a pool of two per environment and no cap of its own: it gets what is left.
+    const worker = this.database.addNodejsFunction('Worker', {
+      ...handlerDefaults,
+      entry: path.join(__dirname, 'handlers', 'api.ts'),
+      connectionsPerInvocation: 2,
+    });
+    // Any runtime can be wired: the same environment variables reach a Python handler.
+    const report = this.database.addFunction('Report', {
+      ...handlerDefaults,
+      runtime: lambda.Runtime.PYTHON_3_15,
+      handler: 'report.handler',
+      code: lambda.Code.fromAsset(path.join(__dirname, 'handlers', 'report')),
+      reservedConcurrentExecutions: 5,
+    });
+    // Schema migrations connect directly, outside the proxy.
+    this.database.budget.reserve('Migrations', 5);
+
+    acknowledgeDemoDecisions(this.database, [api, worker, report]);
+  }
+}

@@ -1,0 +1,38 @@
+import { BudgetAllocation } from './allocation';
+
+/**
+ * The whole budget of one database, as computed at synth time.
+ */
+export interface BudgetPlan {
+  /** Engine name. */
+  readonly engine: string;
+  /** The database's `max_connections`. */
+  readonly maxConnections: number;
+  /** Where `maxConnections` came from (an instance class formula or the explicit prop). */
+  readonly maxConnectionsSource: string;
+  /** Slots the engine keeps for superusers and RDS itself. */
+  readonly reservedConnections: number;
+  /** Slots left free for administrators, rotation and the proxy's own health checks. */
+  readonly adminHeadroom: number;
+  /** `maxConnections - reservedConnections - adminHeadroom`: what consumers may share. */
+  readonly capacity: number;
+  /** Connections of consumers that bypass the proxy. */
+  readonly directConnections: number;
+  /** The proxy's `MaxConnectionsPercent`. */
+  readonly proxyMaxConnectionsPercent: number;
+  /** Connections the proxy may open: `floor(maxConnections x percent / 100)`. */
+  readonly proxyConnectionLimit: number;
+  /** Connections allocated to consumers that go through the proxy. */
+  readonly proxyConnectionsAllocated: number;
+  /** Sum of the reserved concurrency of the budget's functions. */
+  readonly reservedConcurrency: number;
+  /**
+   * Concurrency the account lets functions reserve (its limit less the unreserved minimum).
+   * @default - not known
+   */
+  readonly reservableConcurrency?: number;
+  /** Every consumer and its connections. */
+  readonly allocations: BudgetAllocation[];
+  /** What is wrong with the budget; empty when it fits. */
+  readonly problems: string[];
+}

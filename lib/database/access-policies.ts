@@ -1,0 +1,81 @@
+import { ArnFormat, Fn, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+
+/** Lambda needs these to attach a function to a VPC; they support no resource-level scoping. */
+export const NETWORK_INTERFACE_ACTIONS = [
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+];
+
+/** `arn:<partition>:rds-db:<region>:<account>:dbuser:<prx-resource-id>/<user>`. */
+export function proxyUserArn(scope: Construct, proxyArn: string, username: string): string {
+  const proxyResourceId = Fn.select(6, Fn.split(':', proxyArn));
+  return Stack.of(scope).formatArn({
+    service: 'rds-db',
+    resource: 'dbuser',
+    resourceName: `${proxyResourceId}/${username}`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** Read access to a secret encrypted with `key`, only through Secrets Manager. */
+export function secretReadStatements(scope: Construct, secret: secretsmanager.ISecret, key: kms.IKey): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  return [
+    new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secret.secretArn] }),
+    new iam.PolicyStatement({
+      actions: ['kms:Decrypt'],
+      resources: [key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` } },
+    }),
+  ];
+}
+
+/** Statements every wired function's role shares: network interfaces, the shared log group, the database. */
+export function functionPolicyStatements(logGroup: logs.ILogGroup, access: iam.PolicyStatement[]): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({ actions: NETWORK_INTERFACE_ACTIONS, resources: ['*'] }),
+    logWriteStatement(logGroup),
+    ...access,
+  ];
+}
+
+/** Writing log events to one log group. */
+export function logWriteStatement(logGroup: logs.ILogGroupRef): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [logGroup.logGroupRef.logGroupArn],
+  });
+}
+
+/**
+ * The Enhanced Monitoring role with the permissions of AmazonRDSEnhancedMonitoringRole written as
+ * a customer-managed policy and narrowed to the one log group RDS writes (RDSOSMetrics).
+ */
+export function monitoringRole(scope: Construct, id: string): iam.IRole {
+  const stack = Stack.of(scope);
+  const logGroup = stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: 'RDSOSMetrics', arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const policy = new iam.ManagedPolicy(scope, `${id}Policy`, {
+    description: 'Enhanced Monitoring of the database instance',
+    statements: [
+      new iam.PolicyStatement({ actions: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'], resources: [logGroup] }),
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams', 'logs:GetLogEvents'],
+        resources: [`${logGroup}:log-stream:*`],
+      }),
+    ],
+  });
+  return new iam.Role(scope, id, {
+    assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com'),
+    description: 'Enhanced Monitoring of the database instance',
+    managedPolicies: [policy],
+  });
+}

@@ -1,0 +1,162 @@
+import { Annotations, Lazy, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DatabaseEnvironmentVariables } from './environment-variables';
+import { ConnectionBudget } from '../budget/connection-budget';
+import { logWriteStatement } from '../database/access-policies';
+import { acknowledgeFunctionRoleWildcard } from '../database/nag-acknowledgments';
+import { requireWholeNumber } from '../private/validate';
+
+/** What a database hands the wiring code: the network, the logs and the grants its functions need. */
+export interface FunctionWiring {
+  readonly vpc: ec2.IVpc;
+  readonly functionSubnets: ec2.SubnetSelection;
+  readonly clientSecurityGroup: ec2.ISecurityGroup;
+  readonly functionLogGroup: logs.ILogGroup;
+  readonly budget: ConnectionBudget;
+  /** The customer-managed policy every wired function's role shares (network, logs, database). */
+  readonly functionPolicy: iam.IManagedPolicy;
+  /** Scope of the roles created for wired functions. */
+  readonly roleScope: Construct;
+  /** The customer-managed policy with the X-Ray actions, created on first use. */
+  tracingPolicy(): iam.IManagedPolicy;
+  /** Statements that let a principal reach the database (IAM auth or secret read). */
+  accessStatements(): iam.PolicyStatement[];
+  /** The database environment variables, without the per-function connection count. */
+  connectionEnvironment(): Record<string, string>;
+}
+
+/** The props every wired function shares, whatever its flavour. */
+interface WireableProps extends lambda.FunctionOptions {
+  readonly connectionsPerInvocation?: number;
+}
+
+/** Props ready for the function's constructor, and what is finished once the function exists. */
+export interface WiredProps<T> {
+  readonly props: T;
+  readonly role: iam.IRole;
+  readonly tracing?: lambda.Tracing;
+  readonly connectionsPerInvocation: number;
+}
+
+/**
+ * Fills in what a wired function needs: the database's VPC, subnets and client security group,
+ * a role that carries the database's shared customer-managed policy (so a function adds only
+ * itself and its role to the stack), the shared log group and the database environment variables.
+ */
+export function wireFunctionProps<T extends WireableProps>(wiring: FunctionWiring, id: string, props: T): WiredProps<T> {
+  if (props.vpc && props.vpc !== wiring.vpc) {
+    throw new Error(`Function '${id}': \`vpc\` must be left unset (or be the database's VPC); wired functions run in the database's VPC`);
+  }
+  const connectionsPerInvocation = props.connectionsPerInvocation ?? 1;
+  requireWholeNumber(connectionsPerInvocation, `connectionsPerInvocation of function '${id}'`);
+  if (props.reservedConcurrentExecutions !== undefined) {
+    requireWholeNumber(props.reservedConcurrentExecutions, `reservedConcurrentExecutions of function '${id}'`);
+  }
+  const environment = { ...(props.environment ?? {}) };
+  for (const [name, value] of Object.entries(databaseEnvironment(wiring, connectionsPerInvocation))) {
+    if (name in environment) {
+      throw new Error(`Function '${id}': the environment variable ${name} is set by ServerlessDatabase; remove it from \`environment\``);
+    }
+    environment[name] = value;
+  }
+  const ownLogGroup = props.logGroup;
+  let role = props.role;
+  if (role) {
+    role.addManagedPolicy(wiring.functionPolicy);
+  } else {
+    role = new iam.Role(wiring.roleScope, id, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the database function ${id}`,
+      managedPolicies: [wiring.functionPolicy],
+    });
+    acknowledgeFunctionRoleWildcard(role);
+  }
+  if (ownLogGroup) {
+    role.addToPrincipalPolicy(logWriteStatement(ownLogGroup));
+  }
+  const wired: T = {
+    ...props,
+    vpc: wiring.vpc,
+    vpcSubnets: props.vpcSubnets ?? wiring.functionSubnets,
+    securityGroups: [wiring.clientSecurityGroup, ...(props.securityGroups ?? [])],
+    role,
+    logGroup: ownLogGroup ?? (props.logRetention === undefined ? wiring.functionLogGroup : undefined),
+    environment,
+    // Set on the L1 after creation: the L2 would add the X-Ray actions as an inline policy per function.
+    tracing: undefined,
+  };
+  delete (wired as { connectionsPerInvocation?: number }).connectionsPerInvocation;
+  return { props: wired, role, tracing: props.tracing, connectionsPerInvocation };
+}
+
+/** Finishes a function created from `wireFunctionProps`: tracing, runtime check, budget. */
+export function finishWiring<T>(wiring: FunctionWiring, fn: lambda.Function, wired: WiredProps<T>, runtime: lambda.Runtime): void {
+  const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  if (wired.tracing === lambda.Tracing.ACTIVE) {
+    cfn.tracingConfig = { mode: 'Active' };
+    wired.role.addManagedPolicy(wiring.tracingPolicy());
+  } else if (wired.tracing === lambda.Tracing.PASS_THROUGH) {
+    cfn.tracingConfig = { mode: 'PassThrough' };
+  }
+  warnOnOldNodeRuntime(fn, runtime);
+  registerFunction(wiring.budget, fn, wired.connectionsPerInvocation);
+}
+
+/**
+ * Enters a function in the budget. Without its own reserved concurrency it gets the budget's
+ * share, written lazily because the share depends on every function added later.
+ */
+function registerFunction(budget: ConnectionBudget, fn: lambda.Function, connectionsPerInvocation: number): void {
+  const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  const explicit = cfn.reservedConcurrentExecutions;
+  // Paths inside the stack keep the budget table readable; they are unique within it.
+  const name = fn.node.path.slice(Stack.of(fn).node.path.length + 1);
+  if (explicit !== undefined && Token.isUnresolved(explicit)) {
+    throw new Error(`reservedConcurrentExecutions of function '${name}' must be a number known at synth time, got an unresolved token`);
+  }
+  budget.allocateFunction(name, { reservedConcurrency: explicit, connectionsPerInvocation });
+  if (explicit === undefined) {
+    cfn.reservedConcurrentExecutions = Lazy.number({ produce: () => budget.concurrencyOf(name) });
+  }
+}
+
+/** Wires a function the user built: it must already be in the database's VPC. */
+export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Function, connectionsPerInvocation: number): void {
+  requireWholeNumber(connectionsPerInvocation, `connectionsPerInvocation of function '${fn.node.path}'`);
+  if (!fn.isBoundToVpc) {
+    throw new Error(
+      `Function '${fn.node.path}' is not in a VPC, so it cannot reach the proxy: create it with ` +
+      '`vpc: db.vpc, vpcSubnets: db.functionSubnets, securityGroups: [db.clientSecurityGroup]`, or use db.addFunction()',
+    );
+  }
+  if (!fn.connections.securityGroups.includes(wiring.clientSecurityGroup)) {
+    fn.connections.addSecurityGroup(wiring.clientSecurityGroup);
+  }
+  for (const [name, value] of Object.entries(databaseEnvironment(wiring, connectionsPerInvocation))) {
+    fn.addEnvironment(name, value);
+  }
+  wiring.accessStatements().forEach(s => fn.addToRolePolicy(s));
+  registerFunction(wiring.budget, fn, connectionsPerInvocation);
+}
+
+/** Warns when a Node.js function uses a runtime older than Node.js 22. */
+function warnOnOldNodeRuntime(fn: lambda.Function, runtime: lambda.Runtime): void {
+  const match = /^nodejs(\d+)\.x$/.exec(runtime.name);
+  if (match && Number(match[1]) < 22) {
+    Annotations.of(fn).addWarningV2(
+      'cdk-serverless-rds:oldNodeRuntime',
+      `Function uses ${runtime.name}, which Lambda has deprecated or soon will: use lambda.Runtime.NODEJS_22_X or newer`,
+    );
+  }
+}
+
+function databaseEnvironment(wiring: FunctionWiring, connectionsPerInvocation: number): Record<string, string> {
+  return {
+    ...wiring.connectionEnvironment(),
+    [DatabaseEnvironmentVariables.CONNECTIONS_PER_INVOCATION]: String(connectionsPerInvocation),
+  };
+}
