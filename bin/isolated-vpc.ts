@@ -20,6 +20,7 @@ export class IsolatedVpc extends Construct {
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       maxAzs: 2,
       natGateways: 0,
+      restrictDefaultSecurityGroup: true,
       subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
     });
     this.addFlowLogs();

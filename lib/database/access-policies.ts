@@ -39,12 +39,11 @@ export function secretReadStatements(scope: Construct, secret: secretsmanager.IS
   ];
 }
 
-/** Statements every wired function's role shares: network interfaces, the shared log group, the database. */
-export function functionPolicyStatements(logGroup: logs.ILogGroup, access: iam.PolicyStatement[]): iam.PolicyStatement[] {
+/** Statements every wired function's role shares: network interfaces and the shared log group. */
+export function functionPolicyStatements(logGroup: logs.ILogGroup): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({ actions: NETWORK_INTERFACE_ACTIONS, resources: ['*'] }),
     logWriteStatement(logGroup),
-    ...access,
   ];
 }
 

@@ -73,6 +73,13 @@ export class ServerlessDatabase extends Construct {
   public readonly clientSecurityGroup: ec2.ISecurityGroup;
   /** The log group wired functions share (unless given their own). */
   public readonly functionLogGroup: logs.ILogGroup;
+  /**
+   * The customer-managed policy the roles of wired functions share: VPC network interfaces and
+   * writing to `functionLogGroup`. Attach it to the role of a function you build yourself.
+   */
+  public readonly functionPolicy: iam.IManagedPolicy;
+  /** The customer-managed policy that lets a role log in to the database through the proxy. */
+  public readonly connectPolicy: iam.IManagedPolicy;
 
   private readonly iamAuthentication: boolean;
   private readonly functionsScope: Construct;
@@ -235,10 +242,15 @@ export class ServerlessDatabase extends Construct {
     });
 
     const functionPolicy = new iam.ManagedPolicy(this, 'FunctionPolicy', {
-      description: `Shared by the functions wired to ${this.node.path}: VPC attachment, logs, database login`,
-      statements: functionPolicyStatements(this.functionLogGroup, this.accessStatements()),
+      description: `Shared by the functions wired to ${this.node.path}: VPC attachment and logs`,
+      statements: functionPolicyStatements(this.functionLogGroup),
     });
     acknowledgeNetworkInterfaceWildcard(functionPolicy);
+    this.functionPolicy = functionPolicy;
+    this.connectPolicy = new iam.ManagedPolicy(this, 'ConnectPolicy', {
+      description: `Logs in to ${this.node.path} through its proxy`,
+      statements: this.accessStatements(),
+    });
 
     this.functionsScope = new Construct(this, 'Functions');
     const roleScope = new Construct(this, 'FunctionRoles');
@@ -249,9 +261,9 @@ export class ServerlessDatabase extends Construct {
       functionLogGroup: this.functionLogGroup,
       budget: this.budget,
       functionPolicy,
+      connectPolicy: this.connectPolicy,
       roleScope,
       tracingPolicy: () => this.tracingPolicy(),
-      accessStatements: () => this.accessStatements(),
       connectionEnvironment: () => this.connectionEnvironment(),
     };
 
@@ -290,7 +302,9 @@ export class ServerlessDatabase extends Construct {
   /**
    * Wires a function you built yourself. It must already be in the database's VPC (use
    * `vpc`, `functionSubnets` and `clientSecurityGroup` when you create it): this adds the client
-   * security group if missing, the environment variables, the grant and the budget allocation.
+   * security group if missing, the environment variables, `connectPolicy` to its role and the
+   * budget allocation. Give its role `functionPolicy` and its logs `functionLogGroup` to match
+   * the functions `addFunction()` creates.
    */
   public connectFunction(fn: lambda.Function, options: ConnectFunctionOptions = {}): void {
     connectExistingFunction(this.wiring, fn, options.connectionsPerInvocation ?? 1);

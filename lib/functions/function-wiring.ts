@@ -17,14 +17,14 @@ export interface FunctionWiring {
   readonly clientSecurityGroup: ec2.ISecurityGroup;
   readonly functionLogGroup: logs.ILogGroup;
   readonly budget: ConnectionBudget;
-  /** The customer-managed policy every wired function's role shares (network, logs, database). */
+  /** The customer-managed policy every wired function's role shares: VPC attachment and logs. */
   readonly functionPolicy: iam.IManagedPolicy;
+  /** The customer-managed policy that lets a role log in to the database. */
+  readonly connectPolicy: iam.IManagedPolicy;
   /** Scope of the roles created for wired functions. */
   readonly roleScope: Construct;
   /** The customer-managed policy with the X-Ray actions, created on first use. */
   tracingPolicy(): iam.IManagedPolicy;
-  /** Statements that let a principal reach the database (IAM auth or secret read). */
-  accessStatements(): iam.PolicyStatement[];
   /** The database environment variables, without the per-function connection count. */
   connectionEnvironment(): Record<string, string>;
 }
@@ -67,11 +67,12 @@ export function wireFunctionProps<T extends WireableProps>(wiring: FunctionWirin
   let role = props.role;
   if (role) {
     role.addManagedPolicy(wiring.functionPolicy);
+    role.addManagedPolicy(wiring.connectPolicy);
   } else {
     role = new iam.Role(wiring.roleScope, id, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of the database function ${id}`,
-      managedPolicies: [wiring.functionPolicy],
+      managedPolicies: [wiring.functionPolicy, wiring.connectPolicy],
     });
     acknowledgeFunctionRoleWildcard(role);
   }
@@ -124,7 +125,10 @@ function registerFunction(budget: ConnectionBudget, fn: lambda.Function, connect
   }
 }
 
-/** Wires a function the user built: it must already be in the database's VPC. */
+/**
+ * Wires a function the user built: it must already be in the database's VPC. Its role gets the
+ * database's connect policy; its network and log permissions stay the user's.
+ */
 export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Function, connectionsPerInvocation: number): void {
   requireWholeNumber(connectionsPerInvocation, `connectionsPerInvocation of function '${fn.node.path}'`);
   if (!fn.isBoundToVpc) {
@@ -139,7 +143,10 @@ export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Funct
   for (const [name, value] of Object.entries(databaseEnvironment(wiring, connectionsPerInvocation))) {
     fn.addEnvironment(name, value);
   }
-  wiring.accessStatements().forEach(s => fn.addToRolePolicy(s));
+  if (!fn.role) {
+    throw new Error(`Function '${fn.node.path}' has no role to grant the database login to`);
+  }
+  fn.role.addManagedPolicy(wiring.connectPolicy);
   registerFunction(wiring.budget, fn, connectionsPerInvocation);
 }
 
