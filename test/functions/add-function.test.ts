@@ -1,0 +1,226 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { logicalIdOf, resourceOf, TemplateResource } from './function-test-utils';
+import { ServerlessDatabase } from '../../lib';
+import { FIXTURE_HANDLER, inlineFunctionProps, newDatabase, POSTGRES_17, T4G_MEDIUM } from '../helpers';
+
+/** The variables every function wired to `newDatabase()`'s database receives. */
+function expectedDatabaseEnvironment(stack: Stack, db: ServerlessDatabase, connectionsPerInvocation: string): Record<string, unknown> {
+  return {
+    SERVERLESS_RDS_ENGINE: 'postgresql',
+    SERVERLESS_RDS_HOST: stack.resolve(db.proxy.endpoint),
+    SERVERLESS_RDS_PORT: '5432',
+    SERVERLESS_RDS_DATABASE: 'app',
+    SERVERLESS_RDS_USER: 'dbadmin',
+    SERVERLESS_RDS_REGION: 'eu-west-1',
+    SERVERLESS_RDS_AUTH: 'iam',
+    SERVERLESS_RDS_CONNECTIONS_PER_INVOCATION: connectionsPerInvocation,
+  };
+}
+
+describe('ServerlessDatabase.addFunction', () => {
+  let stack: Stack;
+  let vpc: ec2.Vpc;
+  let db: ServerlessDatabase;
+  let template: Template;
+  let api: lambda.Function;
+  let worker: lambda.Function;
+  let traced: lambda.Function[];
+  let passThrough: lambda.Function;
+  let withExtraGroup: lambda.Function;
+  let extraGroup: ec2.SecurityGroup;
+  let python: lambda.Function;
+  let ownRole: iam.Role;
+  let withOwnRole: lambda.Function;
+
+  beforeAll(() => {
+    // GIVEN a PostgreSQL database in a VPC with public, private-with-egress and isolated subnets
+    ({ stack, vpc, db } = newDatabase());
+    extraGroup = new ec2.SecurityGroup(stack, 'ExtraGroup', { vpc });
+    ownRole = new iam.Role(stack, 'OwnRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+
+    // WHEN functions of every flavour are added to it
+    api = db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 40, environment: { APP_MODE: 'test' } });
+    worker = db.addFunction('Worker', { ...inlineFunctionProps(), connectionsPerInvocation: 3 });
+    traced = [
+      db.addFunction('Traced1', { ...inlineFunctionProps(), tracing: lambda.Tracing.ACTIVE }),
+      db.addFunction('Traced2', { ...inlineFunctionProps(), tracing: lambda.Tracing.ACTIVE }),
+    ];
+    passThrough = db.addFunction('PassThrough', { ...inlineFunctionProps(), tracing: lambda.Tracing.PASS_THROUGH });
+    withExtraGroup = db.addFunction('ExtraGroup', { ...inlineFunctionProps(), securityGroups: [extraGroup] });
+    python = db.addFunction('Python', {
+      runtime: lambda.Runtime.PYTHON_3_13,
+      handler: 'index.handler',
+      code: lambda.Code.fromInline('def handler(event, context):\n    return 1\n'),
+    });
+    withOwnRole = db.addFunction('OwnRole', { ...inlineFunctionProps(), role: ownRole });
+    template = Template.fromStack(stack);
+  });
+
+  const fnResource = (fn: lambda.Function): TemplateResource => resourceOf(template, fn);
+
+  test('places the function in the private-with-egress subnets of the VPC by default', () => {
+    // THEN
+    const expected = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds.map(id => stack.resolve(id));
+    expect(expected).toHaveLength(2);
+    expect(fnResource(api).Properties.VpcConfig.SubnetIds).toEqual(expected);
+  });
+
+  test('gives the function the shared client security group', () => {
+    // THEN
+    expect(fnResource(api).Properties.VpcConfig.SecurityGroupIds).toEqual([stack.resolve(db.clientSecurityGroup.securityGroupId)]);
+  });
+
+  test('puts user-supplied security groups after the client security group', () => {
+    // THEN
+    expect(fnResource(withExtraGroup).Properties.VpcConfig.SecurityGroupIds).toEqual([
+      stack.resolve(db.clientSecurityGroup.securityGroupId),
+      stack.resolve(extraGroup.securityGroupId),
+    ]);
+  });
+
+  test('keeps an explicit reservedConcurrentExecutions', () => {
+    // THEN
+    expect(fnResource(api).Properties.ReservedConcurrentExecutions).toBe(40);
+  });
+
+  test('sends the logs to the shared FunctionLogs log group', () => {
+    // THEN
+    expect(fnResource(api).Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logicalIdOf(db.functionLogGroup) } });
+    expect(logicalIdOf(db.functionLogGroup)).toMatch(/^DbFunctionLogs/);
+  });
+
+  test('sets the database environment variables and keeps the user variables', () => {
+    // THEN
+    expect(stack.resolve(db.proxy.endpoint)).toEqual({ 'Fn::GetAtt': [logicalIdOf(db.proxy), 'Endpoint'] });
+    expect(fnResource(api).Properties.Environment.Variables).toEqual({
+      APP_MODE: 'test',
+      ...expectedDatabaseEnvironment(stack, db, '1'),
+    });
+  });
+
+  test('writes the given connectionsPerInvocation to the environment', () => {
+    // THEN
+    expect(fnResource(worker).Properties.Environment.Variables).toEqual(expectedDatabaseEnvironment(stack, db, '3'));
+  });
+
+  test('creates a role carrying only the FunctionPolicy and ConnectPolicy customer-managed policies', () => {
+    // THEN
+    const role = resourceOf(template, api.role!);
+    expect(role.Type).toBe('AWS::IAM::Role');
+    expect(role.Properties.ManagedPolicyArns).toEqual([
+      { Ref: logicalIdOf(db.functionPolicy) },
+      { Ref: logicalIdOf(db.connectPolicy) },
+    ]);
+    expect(JSON.stringify(role.Properties.ManagedPolicyArns)).not.toMatch(/aws:policy/);
+    expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+    ]);
+    expect(fnResource(api).Properties.Role).toEqual({ 'Fn::GetAtt': [logicalIdOf(api.role!), 'Arn'] });
+  });
+
+  test('creates no inline AWS::IAM::Policy for any wired function', () => {
+    // THEN
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+  });
+
+  test('FunctionPolicy allows the network interface actions on * and writing to the shared log group', () => {
+    // THEN
+    const policy = resourceOf(template, db.functionPolicy);
+    expect(policy.Type).toBe('AWS::IAM::ManagedPolicy');
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      {
+        Action: [
+          'ec2:CreateNetworkInterface',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSubnets',
+          'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses',
+          'ec2:UnassignPrivateIpAddresses',
+        ],
+        Effect: 'Allow',
+        Resource: '*',
+      },
+      {
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Effect: 'Allow',
+        Resource: { 'Fn::GetAtt': [logicalIdOf(db.functionLogGroup), 'Arn'] },
+      },
+    ]);
+  });
+
+  test('ConnectPolicy allows rds-db:connect on the dbuser ARN built from the proxy ARN', () => {
+    // THEN
+    const policy = resourceOf(template, db.connectPolicy);
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([{
+      Action: 'rds-db:connect',
+      Effect: 'Allow',
+      Resource: {
+        'Fn::Join': ['', [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':rds-db:eu-west-1:123456789012:dbuser:',
+          { 'Fn::Select': [6, { 'Fn::Split': [':', { 'Fn::GetAtt': [logicalIdOf(db.proxy), 'DBProxyArn'] }] }] },
+          '/dbadmin',
+        ]],
+      },
+    }]);
+  });
+
+  test('Tracing.ACTIVE sets mode Active and attaches one shared TracingPolicy to every traced function', () => {
+    // THEN
+    const tracingPolicies = template.findResources('AWS::IAM::ManagedPolicy', {
+      Properties: { Description: Match.stringLikeRegexp('^X-Ray tracing') },
+    });
+    const tracingPolicyIds = Object.keys(tracingPolicies);
+    expect(tracingPolicyIds).toHaveLength(1);
+    expect(tracingPolicies[tracingPolicyIds[0]].Properties.PolicyDocument.Statement).toEqual([
+      { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
+    ]);
+    for (const fn of traced) {
+      expect(fnResource(fn).Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(resourceOf(template, fn.role!).Properties.ManagedPolicyArns).toEqual([
+        { Ref: logicalIdOf(db.functionPolicy) },
+        { Ref: logicalIdOf(db.connectPolicy) },
+        { Ref: tracingPolicyIds[0] },
+      ]);
+    }
+  });
+
+  test('functions without tracing get no TracingConfig and no TracingPolicy', () => {
+    // THEN
+    expect(fnResource(api).Properties.TracingConfig).toBeUndefined();
+    expect(resourceOf(template, api.role!).Properties.ManagedPolicyArns).toHaveLength(2);
+  });
+
+  test('Tracing.PASS_THROUGH sets mode PassThrough without the TracingPolicy', () => {
+    // THEN
+    expect(fnResource(passThrough).Properties.TracingConfig).toEqual({ Mode: 'PassThrough' });
+    expect(resourceOf(template, passThrough.role!).Properties.ManagedPolicyArns).toHaveLength(2);
+  });
+
+  test('wires a Python function the same way', () => {
+    // THEN
+    const props = fnResource(python).Properties;
+    expect(props.Runtime).toBe('python3.13');
+    expect(props.VpcConfig.SecurityGroupIds).toEqual([stack.resolve(db.clientSecurityGroup.securityGroupId)]);
+    expect(props.Environment.Variables).toEqual(expectedDatabaseEnvironment(stack, db, '1'));
+    expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: logicalIdOf(db.functionLogGroup) } });
+    Annotations.fromStack(stack).hasNoWarning('/TestStack/Db/Functions/Python', Match.stringLikeRegexp('oldNodeRuntime'));
+  });
+
+  test('a user-supplied role is used and given the FunctionPolicy and ConnectPolicy', () => {
+    // THEN
+    expect(withOwnRole.role).toBe(ownRole);
+    expect(fnResource(withOwnRole).Properties.Role).toEqual({ 'Fn::GetAtt': [logicalIdOf(ownRole), 'Arn'] });
+    expect(resourceOf(template, ownRole).Properties.ManagedPolicyArns).toEqual([
+      { Ref: logicalIdOf(db.functionPolicy) },
+      { Ref: logicalIdOf(db.connectPolicy) },
+    ]);
+    template.resourceCountIs('AWS::IAM::Role', 4 + 8); // the database's roles (monitoring, proxy) + OwnRole + one per created function role... counted below
+  });
+});
