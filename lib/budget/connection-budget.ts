@@ -1,7 +1,8 @@
 import { AllocationKind, BudgetAllocation, ConnectionPath, FunctionAllocationOptions, ReserveOptions } from './allocation';
 import { renderBudgetTable } from './budget-table';
 import { BudgetPlan } from './budget-plan';
-import { DatabaseEngineFamily, engineFacts } from './engine-family';
+import { engineFacts } from './engine-facts';
+import { DatabaseEngineFamily } from './engine-family';
 import { requireWholeNumber, requireWholeNumberBetween } from '../private/validate';
 
 /** Lambda keeps this much of an account's concurrency unreserved (Lambda quotas). */
@@ -238,7 +239,7 @@ export class ConnectionBudget {
         `The account's concurrency quota leaves nothing to reserve (reservable: ${this.reservableConcurrency}): ` +
         'request a higher "Concurrent executions" quota for Lambda, then set accountConcurrencyLimit.',
       );
-    } else if (reservedConcurrency > this.reservableConcurrency) {
+    } else if (this.functions.length > 0 && reservedConcurrency > this.reservableConcurrency) {
       problems.push(
         `The functions reserve ${reservedConcurrency} concurrency but the account can reserve ${this.reservableConcurrency} ` +
         '(accountConcurrencyLimit less the unreserved minimum): Lambda would reject the deploy. Lower ' +

@@ -1,4 +1,5 @@
-import { DatabaseEngineFamily, engineFacts } from './engine-family';
+import { engineFacts } from './engine-facts';
+import { DatabaseEngineFamily } from './engine-family';
 import { instanceMemoryGib, normalizeInstanceClass } from './instance-memory';
 
 const MIB = 1024 * 1024;
