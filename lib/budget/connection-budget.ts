@@ -154,6 +154,19 @@ export class ConnectionBudget {
     this.functions.push({ name, reservedConcurrency: options.reservedConcurrency, connectionsPerInvocation });
   }
 
+  /** Whether a function or reservation of that name is in the budget. */
+  public hasAllocation(name: string): boolean {
+    return this.functions.some(f => f.name === name) || this.reservations.some(r => r.name === name);
+  }
+
+  /**
+   * Concurrency reserved outside this budget in the same account (other functions of the stack),
+   * and how many functions of other budgets also take a share: read each time the plan is made.
+   *
+   * @internal
+   */
+  public _concurrencyElsewhere: () => { reserved: number; sharedFunctions: number } = () => ({ reserved: 0, sharedFunctions: 0 });
+
   /** The proxy's `MaxConnectionsPercent`. */
   public get proxyMaxConnectionsPercent(): number {
     return this.plan().proxyMaxConnectionsPercent;
@@ -206,8 +219,12 @@ export class ConnectionBudget {
     const explicitConcurrency = sum(explicit.map(f => f.reservedConcurrency!));
 
     if (shared.length > 0) {
+      // Account concurrency is split among every shared function of the account that is known
+      // (this budget's and other budgets' in the stack), after all explicit reservations.
+      const elsewhere = this._concurrencyElsewhere();
       const connectionsPerFunction = Math.floor(Math.max(0, Math.min(proxyConnectionLimit, proxyShare) - explicitProxyConnections) / shared.length);
-      const concurrencyPerFunction = Math.floor(Math.max(0, this.reservableConcurrency - explicitConcurrency) / shared.length);
+      const concurrencyPerFunction = Math.floor(
+        Math.max(0, this.reservableConcurrency - explicitConcurrency - elsewhere.reserved) / (shared.length + elsewhere.sharedFunctions));
       for (const f of shared) {
         const concurrency = Math.min(Math.floor(connectionsPerFunction / f.connectionsPerInvocation), concurrencyPerFunction);
         if (concurrency < 1) {
@@ -274,7 +291,7 @@ export class ConnectionBudget {
     if (!name || name.trim() === '') {
       throw new Error('A budget allocation needs a non-empty name');
     }
-    if (this.functions.some(f => f.name === name) || this.reservations.some(r => r.name === name)) {
+    if (this.hasAllocation(name)) {
       throw new Error(`The connection budget already has an allocation named '${name}'`);
     }
   }

@@ -92,9 +92,9 @@ export interface ServerlessDatabaseProps {
   readonly allocatedStorage?: number;
 
   /**
-   * Upper limit of storage autoscaling, in GiB.
+   * Upper limit of storage autoscaling, in GiB; must be larger than `allocatedStorage`.
    *
-   * @default 100
+   * @default - 100, or twice `allocatedStorage` when that is more
    */
   readonly maxAllocatedStorage?: number;
 

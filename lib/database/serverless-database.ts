@@ -16,9 +16,10 @@ import { functionPolicyStatements, monitoringRole, proxyUserArn, secretReadState
 import { ServerlessDatabaseProps } from './serverless-database-props';
 import { tunedParameters } from './tuned-parameters';
 import { ConnectionBudget } from '../budget/connection-budget';
-import { DatabaseEngineFamily, engineFacts } from '../budget/engine-family';
+import { engineFacts } from '../budget/engine-facts';
+import { DatabaseEngineFamily } from '../budget/engine-family';
 import { MaxConnections } from '../budget/max-connections';
-import { reservedConcurrencyProblems } from '../functions/account-concurrency';
+import { concurrencyElsewhere, reservedConcurrencyProblems } from '../functions/account-concurrency';
 import { DatabaseEnvironmentVariables } from '../functions/environment-variables';
 import { ConnectFunctionOptions, DatabaseFunctionProps, DatabaseNodejsFunctionProps } from '../functions/function-props';
 import { connectExistingFunction, finishWiring, FunctionWiring, wireFunctionProps } from '../functions/function-wiring';
@@ -82,6 +83,7 @@ export class ServerlessDatabase extends Construct {
   public readonly connectPolicy: iam.IManagedPolicy;
 
   private readonly iamAuthentication: boolean;
+  private readonly maxIdleConnectionsPercent?: number;
   private readonly functionsScope: Construct;
   private readonly wiring: FunctionWiring;
 
@@ -95,6 +97,7 @@ export class ServerlessDatabase extends Construct {
     this.databaseName = props.databaseName ?? 'app';
     this.username = props.username ?? 'dbadmin';
     this.iamAuthentication = props.iamAuthentication ?? true;
+    this.maxIdleConnectionsPercent = props.proxy?.maxIdleConnectionsPercent;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     const keepOnDelete = removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
@@ -104,6 +107,7 @@ export class ServerlessDatabase extends Construct {
     if (props.parameters && 'max_connections' in props.parameters) {
       throw new Error('Set `maxConnections` instead of parameters.max_connections: the connection budget is computed from it');
     }
+    validateProxyOptions(props);
     this.maxConnections = props.maxConnections ?? MaxConnections.forInstanceClass(engine.family, instanceClass);
     this.budget = new ConnectionBudget({
       engine: engine.family,
@@ -114,7 +118,8 @@ export class ServerlessDatabase extends Construct {
       accountConcurrencyLimit: props.accountConcurrencyLimit,
       unreservedConcurrencyMinimum: props.unreservedConcurrencyMinimum,
     });
-    validateProxyOptions(props);
+
+    this.budget._concurrencyElsewhere = () => concurrencyElsewhere(Stack.of(this), this.budget);
 
     const dbSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
     if (!props.vpcSubnets && props.vpc.isolatedSubnets.length === 0) {
@@ -149,6 +154,8 @@ export class ServerlessDatabase extends Construct {
 
     const performanceInsights = props.performanceInsights ?? supportsPerformanceInsights(instanceClass);
     const monitoringInterval = props.monitoringInterval ?? Duration.seconds(60);
+    validateMonitoringInterval(monitoringInterval);
+    const storage = storageSizes(props);
     const monitoring = monitoringInterval.toSeconds() > 0;
     this.instance = new rds.DatabaseInstance(this, 'Instance', {
       engine: props.engine,
@@ -166,8 +173,8 @@ export class ServerlessDatabase extends Construct {
       optionGroup: engine.family === DatabaseEngineFamily.MYSQL ? this.auditOptionGroup(props.engine) : undefined,
       multiAz: props.multiAz ?? true,
       storageType: rds.StorageType.GP3,
-      allocatedStorage: props.allocatedStorage ?? 20,
-      maxAllocatedStorage: props.maxAllocatedStorage ?? 100,
+      allocatedStorage: storage.allocated,
+      maxAllocatedStorage: storage.maximum,
       storageEncrypted: true,
       storageEncryptionKey: this.encryptionKey,
       backupRetention: props.backupRetention ?? Duration.days(7),
@@ -185,7 +192,8 @@ export class ServerlessDatabase extends Construct {
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
     });
     this.secret = this.instance.secret!;
-    this.secret.applyRemovalPolicy(keepOnDelete);
+    // instance.secret is the attachment; the generated secret itself is the instance's child.
+    (this.instance.node.findChild('Secret') as secretsmanager.Secret).applyRemovalPolicy(keepOnDelete);
 
     acknowledgeDefaultPort(this.instance);
 
@@ -418,11 +426,22 @@ export class ServerlessDatabase extends Construct {
     if (plan.problems.length > 0) {
       errors.push(`The connection budget is over-committed.\n${table}`);
     }
-    errors.push(...reservedConcurrencyProblems(Stack.of(this), plan.reservableConcurrency ?? Number.MAX_SAFE_INTEGER, plan.reservedConcurrency));
+    const idle = this.maxIdleConnectionsPercent;
+    if (idle !== undefined && idle > plan.proxyMaxConnectionsPercent) {
+      errors.push(`\`proxy.maxIdleConnectionsPercent\` (${idle}) must not exceed the proxy's MaxConnectionsPercent (${plan.proxyMaxConnectionsPercent}, from the connection budget)`);
+    }
+    if (this.isFirstDatabaseOfStack()) {
+      errors.push(...reservedConcurrencyProblems(Stack.of(this), plan.reservableConcurrency ?? Number.MAX_SAFE_INTEGER, plan.reservedConcurrency));
+    }
     if (errors.length === 0) {
       Annotations.of(this).addInfo(table);
     }
     return errors;
+  }
+
+  /** The stack-wide concurrency check runs once per stack, not once per database. */
+  private isFirstDatabaseOfStack(): boolean {
+    return Stack.of(this).node.findAll().find(c => c instanceof ServerlessDatabase) === this;
   }
 
   private writeBudgetArtifact(outdir: string): void {
@@ -433,6 +452,10 @@ export class ServerlessDatabase extends Construct {
 }
 
 function validateProxyOptions(props: ServerlessDatabaseProps): void {
+  const percent = props.proxy?.maxConnectionsPercent;
+  if (percent !== undefined) {
+    requireWholeNumberBetween(percent, 'proxy.maxConnectionsPercent', 1, 100);
+  }
   const idle = props.proxy?.maxIdleConnectionsPercent;
   if (idle !== undefined) {
     requireKnownNumber(idle, 'proxy.maxIdleConnectionsPercent');
@@ -442,4 +465,26 @@ function validateProxyOptions(props: ServerlessDatabaseProps): void {
   if (borrow && !Token.isUnresolved(borrow.toSeconds()) && (borrow.toSeconds() < 1 || borrow.toSeconds() > 3600)) {
     throw new Error(`\`proxy.borrowTimeout\` must be between 1 second and 1 hour, got: ${borrow.toHumanString()}`);
   }
+}
+
+/** Enhanced Monitoring offers these intervals only (0 turns it off). */
+const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60];
+
+function validateMonitoringInterval(interval: Duration): void {
+  const seconds = interval.toSeconds();
+  if (!Token.isUnresolved(seconds) && !MONITORING_INTERVALS.includes(seconds)) {
+    throw new Error(`\`monitoringInterval\` must be one of ${MONITORING_INTERVALS.join(', ')} seconds, got: ${interval.toHumanString()}`);
+  }
+}
+
+/** Storage in GiB: gp3 starts at 20; autoscaling needs a maximum above the allocation. */
+function storageSizes(props: ServerlessDatabaseProps): { allocated: number; maximum: number } {
+  const allocated = props.allocatedStorage ?? 20;
+  requireWholeNumberBetween(allocated, 'allocatedStorage', 20, 65536);
+  const maximum = props.maxAllocatedStorage ?? Math.max(100, allocated * 2);
+  requireWholeNumberBetween(maximum, 'maxAllocatedStorage', 21, 65536);
+  if (maximum <= allocated) {
+    throw new Error(`\`maxAllocatedStorage\` (${maximum}) must be larger than \`allocatedStorage\` (${allocated}) for storage autoscaling`);
+  }
+  return { allocated, maximum };
 }

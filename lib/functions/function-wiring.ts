@@ -29,6 +29,14 @@ export interface FunctionWiring {
   connectionEnvironment(): Record<string, string>;
 }
 
+/** The budget each wired function belongs to, and whether its concurrency is a computed share. */
+const WIRED_FUNCTIONS = new WeakMap<lambda.CfnFunction, { budget: ConnectionBudget; shared: boolean }>();
+
+/** What a wired function's entry in the registry says, or undefined for functions not wired. */
+export function wiredFunctionInfo(cfn: lambda.CfnFunction): { budget: ConnectionBudget; shared: boolean } | undefined {
+  return WIRED_FUNCTIONS.get(cfn);
+}
+
 /** The props every wired function shares, whatever its flavour. */
 interface WireableProps extends lambda.FunctionOptions {
   readonly connectionsPerInvocation?: number;
@@ -63,6 +71,13 @@ export function wireFunctionProps<T extends WireableProps>(wiring: FunctionWirin
     }
     environment[name] = value;
   }
+  if (props.logRetention !== undefined) {
+    throw new Error(
+      `Function '${id}': \`logRetention\` is not supported on wired functions (it is deprecated in aws-cdk-lib and its ` +
+      'log group would be outside the role\'s permissions): pass a `logGroup` with the retention you want, or leave it ' +
+      'unset to use the database\'s shared log group (functionLogRetention)',
+    );
+  }
   const ownLogGroup = props.logGroup;
   let role = props.role;
   if (role) {
@@ -85,7 +100,7 @@ export function wireFunctionProps<T extends WireableProps>(wiring: FunctionWirin
     vpcSubnets: props.vpcSubnets ?? wiring.functionSubnets,
     securityGroups: [wiring.clientSecurityGroup, ...(props.securityGroups ?? [])],
     role,
-    logGroup: ownLogGroup ?? (props.logRetention === undefined ? wiring.functionLogGroup : undefined),
+    logGroup: ownLogGroup ?? wiring.functionLogGroup,
     environment,
     // Set on the L1 after creation: the L2 would add the X-Ray actions as an inline policy per function.
     tracing: undefined,
@@ -114,12 +129,12 @@ export function finishWiring<T>(wiring: FunctionWiring, fn: lambda.Function, wir
 function registerFunction(budget: ConnectionBudget, fn: lambda.Function, connectionsPerInvocation: number): void {
   const cfn = fn.node.defaultChild as lambda.CfnFunction;
   const explicit = cfn.reservedConcurrentExecutions;
-  // Paths inside the stack keep the budget table readable; they are unique within it.
-  const name = fn.node.path.slice(Stack.of(fn).node.path.length + 1);
+  const name = budgetName(fn);
   if (explicit !== undefined && Token.isUnresolved(explicit)) {
     throw new Error(`reservedConcurrentExecutions of function '${name}' must be a number known at synth time, got an unresolved token`);
   }
   budget.allocateFunction(name, { reservedConcurrency: explicit, connectionsPerInvocation });
+  WIRED_FUNCTIONS.set(cfn, { budget, shared: explicit === undefined });
   if (explicit === undefined) {
     cfn.reservedConcurrentExecutions = Lazy.number({ produce: () => budget.concurrencyOf(name) });
   }
@@ -131,6 +146,9 @@ function registerFunction(budget: ConnectionBudget, fn: lambda.Function, connect
  */
 export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Function, connectionsPerInvocation: number): void {
   requireWholeNumber(connectionsPerInvocation, `connectionsPerInvocation of function '${fn.node.path}'`);
+  if (wiredFunctionInfo(fn.node.defaultChild as lambda.CfnFunction)) {
+    throw new Error(`Function '${fn.node.path}' is already wired to a database (the connection budget already has an allocation named '${budgetName(fn)}')`);
+  }
   if (!fn.isBoundToVpc) {
     throw new Error(
       `Function '${fn.node.path}' is not in a VPC, so it cannot reach the proxy: create it with ` +
@@ -139,6 +157,12 @@ export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Funct
   }
   if (!fn.connections.securityGroups.includes(wiring.clientSecurityGroup)) {
     fn.connections.addSecurityGroup(wiring.clientSecurityGroup);
+    // lambda.Function wrote its security group ids when it was built: follow the connections.
+    const cfn = fn.node.defaultChild as lambda.CfnFunction;
+    cfn.vpcConfig = {
+      ...(cfn.vpcConfig as lambda.CfnFunction.VpcConfigProperty),
+      securityGroupIds: Lazy.list({ produce: () => fn.connections.securityGroups.map(g => g.securityGroupId) }),
+    };
   }
   for (const [name, value] of Object.entries(databaseEnvironment(wiring, connectionsPerInvocation))) {
     fn.addEnvironment(name, value);
@@ -148,6 +172,11 @@ export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Funct
   }
   fn.role.addManagedPolicy(wiring.connectPolicy);
   registerFunction(wiring.budget, fn, connectionsPerInvocation);
+}
+
+/** Paths inside the stack keep the budget table readable; they are unique within it. */
+function budgetName(fn: lambda.Function): string {
+  return fn.node.path.slice(Stack.of(fn).node.path.length + 1);
 }
 
 /** Warns when a Node.js function uses a runtime older than Node.js 22. */

@@ -210,7 +210,6 @@ describe('ServerlessDatabase.addFunction', () => {
     expect(props.VpcConfig.SecurityGroupIds).toEqual([stack.resolve(db.clientSecurityGroup.securityGroupId)]);
     expect(props.Environment.Variables).toEqual(expectedDatabaseEnvironment(stack, db, '1'));
     expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: logicalIdOf(db.functionLogGroup) } });
-    Annotations.fromStack(stack).hasNoWarning('/TestStack/Db/Functions/Python', Match.stringLikeRegexp('oldNodeRuntime'));
   });
 
   test('a user-supplied role is used and given the FunctionPolicy and ConnectPolicy', () => {
@@ -221,6 +220,144 @@ describe('ServerlessDatabase.addFunction', () => {
       { Ref: logicalIdOf(db.functionPolicy) },
       { Ref: logicalIdOf(db.connectPolicy) },
     ]);
-    template.resourceCountIs('AWS::IAM::Role', 4 + 8); // the database's roles (monitoring, proxy) + OwnRole + one per created function role... counted below
+    expect(db.node.findChild('FunctionRoles').node.tryFindChild('OwnRole')).toBeUndefined();
+  });
+});
+
+describe('ServerlessDatabase.addFunction with a user-supplied log group', () => {
+  test('logs to that log group and lets the role write to it', () => {
+    // GIVEN
+    const { stack, db } = newDatabase();
+    const ownLogs = new logs.LogGroup(stack, 'OwnLogs');
+
+    // WHEN
+    const fn = db.addFunction('Api', { ...inlineFunctionProps(), logGroup: ownLogs });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    expect(resourceOf(template, fn).Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logicalIdOf(ownLogs) } });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: logicalIdOf(fn.role!) }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([{
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [logicalIdOf(ownLogs), 'Arn'] },
+        }]),
+      },
+    });
+    expect(resourceOf(template, fn.role!).Properties.ManagedPolicyArns).toEqual([
+      { Ref: logicalIdOf(db.functionPolicy) },
+      { Ref: logicalIdOf(db.connectPolicy) },
+    ]);
+  });
+});
+
+describe('ServerlessDatabase.addFunction with logRetention', () => {
+  test('is rejected, naming `logGroup`, since the role could not write to the function log group', () => {
+    // GIVEN
+    const { db } = newDatabase();
+
+    // WHEN / THEN
+    expect(() => db.addFunction('Api', { ...inlineFunctionProps(), logRetention: logs.RetentionDays.ONE_WEEK })).toThrow(/`logGroup`/);
+  });
+});
+
+describe('ServerlessDatabase.addFunction in a VPC with isolated subnets only', () => {
+  test('places the function in the isolated subnets', () => {
+    // GIVEN a VPC without NAT or public subnets
+    const app = new App();
+    const stack = new Stack(app, 'TestStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
+    });
+    const db = new ServerlessDatabase(stack, 'Db', { vpc, engine: POSTGRES_17, instanceType: T4G_MEDIUM });
+
+    // WHEN
+    const fn = db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const isolated = vpc.isolatedSubnets.map(s => stack.resolve(s.subnetId));
+    expect(isolated).toHaveLength(2);
+    expect(resourceOf(template, fn).Properties.VpcConfig.SubnetIds).toEqual(isolated);
+  });
+});
+
+describe('ServerlessDatabase.addNodejsFunction', () => {
+  let stack: Stack;
+  let db: ServerlessDatabase;
+  let template: Template;
+  let annotations: Annotations;
+  let current: lambda.Function;
+
+  beforeAll(() => {
+    // GIVEN
+    ({ stack, db } = newDatabase());
+
+    // WHEN Node.js functions are bundled (local esbuild) with the default, a current and an old runtime
+    current = db.addNodejsFunction('Api', { entry: FIXTURE_HANDLER, reservedConcurrentExecutions: 20 });
+    db.addNodejsFunction('Node22', { entry: FIXTURE_HANDLER, runtime: lambda.Runtime.NODEJS_22_X });
+    db.addNodejsFunction('Old', { entry: FIXTURE_HANDLER, runtime: lambda.Runtime.NODEJS_20_X });
+    template = Template.fromStack(stack);
+    annotations = Annotations.fromStack(stack);
+  });
+
+  test('defaults to the nodejs24.x runtime', () => {
+    // THEN
+    expect(resourceOf(template, current).Properties.Runtime).toBe('nodejs24.x');
+  });
+
+  test('is wired like addFunction: subnets, client security group, log group, environment, role', () => {
+    // THEN
+    const props = resourceOf(template, current).Properties;
+    expect(props.ReservedConcurrentExecutions).toBe(20);
+    expect(props.VpcConfig.SecurityGroupIds).toEqual([stack.resolve(db.clientSecurityGroup.securityGroupId)]);
+    expect(props.VpcConfig.SubnetIds).toEqual(
+      db.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds.map(id => stack.resolve(id)),
+    );
+    expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: logicalIdOf(db.functionLogGroup) } });
+    expect(props.Environment.Variables).toEqual(expect.objectContaining(expectedDatabaseEnvironment(stack, db, '1')));
+    expect(resourceOf(template, current.role!).Properties.ManagedPolicyArns).toEqual([
+      { Ref: logicalIdOf(db.functionPolicy) },
+      { Ref: logicalIdOf(db.connectPolicy) },
+    ]);
+    template.resourceCountIs('AWS::IAM::Policy', 0);
+  });
+
+  test('warns with cdk-serverless-rds:oldNodeRuntime on a runtime older than Node.js 22', () => {
+    // THEN
+    annotations.hasWarning('/TestStack/Db/Functions/Old', Match.stringLikeRegexp('cdk-serverless-rds:oldNodeRuntime'));
+    annotations.hasWarning('/TestStack/Db/Functions/Old', Match.stringLikeRegexp('nodejs20\\.x'));
+  });
+
+  test.each(['Api', 'Node22'])('does not warn about the runtime of %s (Node.js 22 or newer)', id => {
+    // THEN
+    annotations.hasNoWarning(`/TestStack/Db/Functions/${id}`, Match.stringLikeRegexp('oldNodeRuntime'));
+  });
+});
+
+describe('ServerlessDatabase.addFunction with IAM authentication turned off', () => {
+  test('passes the secret ARN and lets the role read the secret instead of rds-db:connect', () => {
+    // GIVEN
+    const { stack, db } = newDatabase({ iamAuthentication: false });
+
+    // WHEN
+    const fn = db.addFunction('Api', inlineFunctionProps());
+
+    // THEN
+    const template = Template.fromStack(stack);
+    const variables = resourceOf(template, fn).Properties.Environment.Variables;
+    expect(variables.SERVERLESS_RDS_AUTH).toBe('secret');
+    expect(variables.SERVERLESS_RDS_SECRET_ARN).toEqual(stack.resolve(db.secret.secretArn));
+    const statements = resourceOf(template, db.connectPolicy).Properties.PolicyDocument.Statement;
+    expect(statements).toEqual(expect.arrayContaining([
+      expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] }),
+      expect.objectContaining({ Action: 'kms:Decrypt' }),
+    ]));
+    expect(JSON.stringify(statements)).not.toMatch(/rds-db:connect/);
+    expect(resourceOf(template, fn.role!).Properties.ManagedPolicyArns).toContainEqual({ Ref: logicalIdOf(db.connectPolicy) });
   });
 });

@@ -1,0 +1,78 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { AllocationKind, ConnectionPath, ServerlessDatabase } from '../../lib';
+import { inlineFunctionProps, newDatabase } from '../helpers';
+
+describe('budget report of a successful synth', () => {
+  let app: App;
+  let stack: Stack;
+  let db: ServerlessDatabase;
+  let directory: string;
+
+  beforeAll(() => {
+    // GIVEN a database with a capped and an uncapped function and a direct reservation
+    ({ app, stack, db } = newDatabase());
+    db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 40 });
+    db.addFunction('Worker', { ...inlineFunctionProps(), connectionsPerInvocation: 2 });
+    db.budget.reserve('Migrations', 5);
+
+    // WHEN the app is synthesized
+    directory = app.synth().directory;
+  });
+
+  test('the database carries an info annotation with the budget table', () => {
+    // THEN
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasInfo('/TestStack/Db', Match.stringLikeRegexp('Connection budget'));
+    annotations.hasInfo('/TestStack/Db', Match.stringLikeRegexp('max_connections[\\s\\S]*function Db/Functions/Api[\\s\\S]*function Db/Functions/Worker[\\s\\S]*reserve Migrations'));
+    expect(annotations.findInfo('/TestStack/Db', Match.stringLikeRegexp('Connection budget'))).toHaveLength(1);
+    annotations.hasNoWarning('/TestStack/Db', Match.anyValue());
+  });
+
+  test('the cloud assembly holds a .connection-budget.json file with the plan', () => {
+    // THEN
+    const files = fs.readdirSync(directory).filter(f => f.endsWith('.connection-budget.json'));
+    expect(files).toHaveLength(1);
+    expect(files[0]).toMatch(/^TestStack\./);
+    const report = JSON.parse(fs.readFileSync(path.join(directory, files[0]), 'utf-8'));
+    const share = db.budget.concurrencyOf('Db/Functions/Worker');
+    expect(share).toBeGreaterThan(0);
+    expect(report).toMatchObject({
+      database: 'TestStack/Db',
+      maxConnections: 394,
+      proxyMaxConnectionsPercent: db.budget.proxyMaxConnectionsPercent,
+      directConnections: 5,
+      problems: [],
+    });
+    // capacity 394 - 9 - 20 = 365, less 5 direct = 360 for the proxy: floor(100 x 360 / 394) = 91
+    expect(report.proxyMaxConnectionsPercent).toBe(91);
+    expect(report.allocations).toEqual([
+      {
+        name: 'Db/Functions/Api', kind: AllocationKind.FUNCTION, path: ConnectionPath.PROXY,
+        reservedConcurrency: 40, connectionsPerInvocation: 1, connections: 40, computedShare: false,
+      },
+      {
+        name: 'Db/Functions/Worker', kind: AllocationKind.FUNCTION, path: ConnectionPath.PROXY,
+        reservedConcurrency: share, connectionsPerInvocation: 2, connections: share * 2, computedShare: true,
+      },
+      { name: 'Migrations', kind: AllocationKind.RESERVATION, path: ConnectionPath.DIRECT, connections: 5, computedShare: false },
+    ]);
+  });
+});
+
+describe('budget report of a failed synth', () => {
+  test('an over-committed budget writes no .connection-budget.json file', () => {
+    // GIVEN
+    const { app, db } = newDatabase();
+    db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 1000 });
+
+    // WHEN
+    expect(() => app.synth()).toThrow(/over-committed/);
+
+    // THEN
+    const files = fs.existsSync(app.outdir) ? fs.readdirSync(app.outdir) : [];
+    expect(files.filter(f => f.endsWith('.connection-budget.json'))).toEqual([]);
+  });
+});
