@@ -20,11 +20,9 @@ export class DemoStack extends Stack {
     const network = new IsolatedVpc(this, 'Network');
 
     this.database = new ServerlessDatabase(this, 'Db', {
-      vpc: network.vpc,
+      ...network.databasePlacement(),
       engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
       instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
-      encryptionKey: network.key,
-      secretsManagerEndpoint: network.secretsManagerEndpoint,
     });
 
     const handlerDefaults = { memorySize: 512, timeout: Duration.seconds(10), tracing: lambda.Tracing.ACTIVE };

@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { ServerlessDatabaseProps } from '../lib';
 
 /**
  * A VPC without internet access for the demo: isolated subnets in two zones, flow logs to an
@@ -28,6 +29,11 @@ export class IsolatedVpc extends Construct {
       service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
       open: false, // the rotation function's security group is let in by the database construct
     });
+  }
+
+  /** Where a database goes in this network: its VPC, the key and the Secrets Manager endpoint. */
+  public databasePlacement(): Pick<ServerlessDatabaseProps, 'vpc' | 'encryptionKey' | 'secretsManagerEndpoint'> {
+    return { vpc: this.vpc, encryptionKey: this.key, secretsManagerEndpoint: this.secretsManagerEndpoint };
   }
 
   private addFlowLogs(): void {

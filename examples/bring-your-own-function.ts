@@ -21,11 +21,9 @@ export class BringYourOwnFunctionStack extends Stack {
     super(scope, id, props);
     const network = new IsolatedVpc(this, 'Network');
     this.database = new ServerlessDatabase(this, 'Db', {
-      vpc: network.vpc,
+      ...network.databasePlacement(),
       engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_16 }),
       instanceType: ec2.InstanceType.of(ec2.InstanceClass.M7G, ec2.InstanceSize.LARGE),
-      encryptionKey: network.key,
-      secretsManagerEndpoint: network.secretsManagerEndpoint,
       iamAuthentication: false,
     });
     // A role of your own: the database's shared policy covers the VPC attachment and its logs.

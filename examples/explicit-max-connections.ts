@@ -19,13 +19,11 @@ export class ExplicitMaxConnectionsStack extends Stack {
     super(scope, id, props);
     const network = new IsolatedVpc(this, 'Network');
     this.database = new ServerlessDatabase(this, 'Db', {
-      vpc: network.vpc,
+      ...network.databasePlacement(),
       engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_15 }),
       instanceType: ec2.InstanceType.of(ec2.InstanceClass.X2G, ec2.InstanceSize.LARGE),
       maxConnections: 2000,
       adminHeadroom: 50,
-      encryptionKey: network.key,
-      secretsManagerEndpoint: network.secretsManagerEndpoint,
       proxy: {
         maxIdleConnectionsPercent: 10,
         borrowTimeout: Duration.seconds(10),

@@ -19,11 +19,9 @@ export class MysqlWorkerPoolStack extends Stack {
     super(scope, id, props);
     const network = new IsolatedVpc(this, 'Network');
     this.database = new ServerlessDatabase(this, 'Db', {
-      vpc: network.vpc,
+      ...network.databasePlacement(),
       engine: rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_4_5 }),
       instanceType: ec2.InstanceType.of(ec2.InstanceClass.R6G, ec2.InstanceSize.LARGE),
-      encryptionKey: network.key,
-      secretsManagerEndpoint: network.secretsManagerEndpoint,
     });
     const worker = this.database.addNodejsFunction('Worker', {
       entry: path.join(__dirname, 'handlers', 'worker.ts'),

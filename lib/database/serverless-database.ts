@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Annotations, ArnFormat, attachCustomSynthesis, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, attachCustomSynthesis, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -15,6 +15,7 @@ import { acknowledgeDefaultPort, acknowledgeMonitoringLogStreams, acknowledgeNet
 import { functionPolicyStatements, monitoringRole, proxyUserArn, secretReadStatements } from './access-policies';
 import { ServerlessDatabaseProps } from './serverless-database-props';
 import { tunedParameters } from './tuned-parameters';
+import { storageSizes, validateDatabaseProps } from './validate-props';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { engineFacts } from '../budget/engine-facts';
 import { DatabaseEngineFamily } from '../budget/engine-family';
@@ -23,7 +24,6 @@ import { concurrencyElsewhere, reservedConcurrencyProblems } from '../functions/
 import { DatabaseEnvironmentVariables } from '../functions/environment-variables';
 import { ConnectFunctionOptions, DatabaseFunctionProps, DatabaseNodejsFunctionProps } from '../functions/function-props';
 import { connectExistingFunction, finishWiring, FunctionWiring, wireFunctionProps } from '../functions/function-wiring';
-import { requireKnownNumber, requireWholeNumber, requireWholeNumberBetween } from '../private/validate';
 
 /** Characters left out of generated passwords: they break connection strings and shells. */
 const PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
@@ -101,13 +101,7 @@ export class ServerlessDatabase extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     const keepOnDelete = removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
-    if (props.maxConnections !== undefined) {
-      requireWholeNumber(props.maxConnections, 'maxConnections');
-    }
-    if (props.parameters && 'max_connections' in props.parameters) {
-      throw new Error('Set `maxConnections` instead of parameters.max_connections: the connection budget is computed from it');
-    }
-    validateProxyOptions(props);
+    validateDatabaseProps(props);
     this.maxConnections = props.maxConnections ?? MaxConnections.forInstanceClass(engine.family, instanceClass);
     this.budget = new ConnectionBudget({
       engine: engine.family,
@@ -122,9 +116,6 @@ export class ServerlessDatabase extends Construct {
     this.budget._concurrencyElsewhere = () => concurrencyElsewhere(Stack.of(this), this.budget);
 
     const dbSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
-    if (!props.vpcSubnets && props.vpc.isolatedSubnets.length === 0) {
-      throw new Error('ServerlessDatabase places the instance and proxy in private isolated subnets and the VPC has none: add isolated subnets or set `vpcSubnets`');
-    }
     this.functionSubnets = props.functionSubnets ?? {
       subnetType: props.vpc.privateSubnets.length > 0 ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PRIVATE_ISOLATED,
     };
@@ -154,7 +145,6 @@ export class ServerlessDatabase extends Construct {
 
     const performanceInsights = props.performanceInsights ?? supportsPerformanceInsights(instanceClass);
     const monitoringInterval = props.monitoringInterval ?? Duration.seconds(60);
-    validateMonitoringInterval(monitoringInterval);
     const storage = storageSizes(props);
     const monitoring = monitoringInterval.toSeconds() > 0;
     this.instance = new rds.DatabaseInstance(this, 'Instance', {
@@ -209,38 +199,9 @@ export class ServerlessDatabase extends Construct {
     });
 
     if (props.rotation ?? true) {
-      new secretsmanager.SecretRotation(this, 'Rotation', {
-        application: engine.family === DatabaseEngineFamily.POSTGRESQL
-          ? secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER
-          : secretsmanager.SecretRotationApplication.MYSQL_ROTATION_SINGLE_USER,
-        secret: this.secret,
-        target,
-        vpc: props.vpc,
-        vpcSubnets: this.functionSubnets,
-        endpoint: props.secretsManagerEndpoint,
-        automaticallyAfter: props.rotationInterval ?? Duration.days(30),
-        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
-      });
+      this.addRotation(props, target);
     }
-
-    this.proxy = new rds.DatabaseProxy(this, 'Proxy', {
-      proxyTarget: rds.ProxyTarget.fromInstance(target),
-      dbProxyName: Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }),
-      // Without its key, so the proxy adds no key-policy grant (ProxyPolicy holds the permissions;
-      // a grant naming the role in the key policy would close a dependency cycle through the secret).
-      secrets: [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
-      role: this.proxyRole().withoutPolicyUpdates(),
-      vpc: props.vpc,
-      vpcSubnets: dbSubnets,
-      securityGroups: [proxySecurityGroup],
-      requireTLS: true,
-      iamAuth: this.iamAuthentication,
-      maxConnectionsPercent: Lazy.number({ produce: () => this.budget.proxyMaxConnectionsPercent }),
-      maxIdleConnectionsPercent: props.proxy?.maxIdleConnectionsPercent
-        ?? Lazy.number({ produce: () => Math.floor(this.budget.proxyMaxConnectionsPercent / 2) }),
-      borrowTimeout: props.proxy?.borrowTimeout ?? Duration.seconds(30),
-      idleClientTimeout: props.proxy?.idleClientTimeout ?? Duration.minutes(30),
-    });
+    this.proxy = this.createProxy(props, target, dbSubnets, proxySecurityGroup);
     this.proxy.connections.allowFrom(this.clientSecurityGroup, ec2.Port.tcp(this.port), 'Wired functions to the proxy');
 
     this.functionLogGroup = new logs.LogGroup(this, 'FunctionLogs', {
@@ -330,6 +291,49 @@ export class ServerlessDatabase extends Construct {
       grantee,
       actions: ['rds-db:connect'],
       resourceArns: [proxyUserArn(this, this.proxy.dbProxyArn, this.username)],
+    });
+  }
+
+  /** Single-user rotation: the proxy reads the secret again, so it follows every rotation. */
+  private addRotation(props: ServerlessDatabaseProps, target: rds.IDatabaseInstance): void {
+    new secretsmanager.SecretRotation(this, 'Rotation', {
+      application: this.engineFamily === DatabaseEngineFamily.POSTGRESQL
+        ? secretsmanager.SecretRotationApplication.POSTGRES_ROTATION_SINGLE_USER
+        : secretsmanager.SecretRotationApplication.MYSQL_ROTATION_SINGLE_USER,
+      secret: this.secret,
+      target,
+      vpc: props.vpc,
+      vpcSubnets: this.functionSubnets,
+      endpoint: props.secretsManagerEndpoint,
+      automaticallyAfter: props.rotationInterval ?? Duration.days(30),
+      excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+    });
+  }
+
+  /** The proxy: TLS and (by default) IAM required, its pool sized by the budget. */
+  private createProxy(
+    props: ServerlessDatabaseProps,
+    target: rds.IDatabaseInstance,
+    subnets: ec2.SubnetSelection,
+    securityGroup: ec2.ISecurityGroup,
+  ): rds.DatabaseProxy {
+    return new rds.DatabaseProxy(this, 'Proxy', {
+      proxyTarget: rds.ProxyTarget.fromInstance(target),
+      dbProxyName: Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }),
+      // Without its key, so the proxy adds no key-policy grant (ProxyPolicy holds the permissions;
+      // a grant naming the role in the key policy would close a dependency cycle through the secret).
+      secrets: [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
+      role: this.proxyRole().withoutPolicyUpdates(),
+      vpc: props.vpc,
+      vpcSubnets: subnets,
+      securityGroups: [securityGroup],
+      requireTLS: true,
+      iamAuth: this.iamAuthentication,
+      maxConnectionsPercent: Lazy.number({ produce: () => this.budget.proxyMaxConnectionsPercent }),
+      maxIdleConnectionsPercent: props.proxy?.maxIdleConnectionsPercent
+        ?? Lazy.number({ produce: () => Math.floor(this.budget.proxyMaxConnectionsPercent / 2) }),
+      borrowTimeout: props.proxy?.borrowTimeout ?? Duration.seconds(30),
+      idleClientTimeout: props.proxy?.idleClientTimeout ?? Duration.minutes(30),
     });
   }
 
@@ -449,42 +453,4 @@ export class ServerlessDatabase extends Construct {
     const file = path.join(outdir, `${stack.artifactId}.${Names.uniqueId(this)}.connection-budget.json`);
     fs.writeFileSync(file, JSON.stringify({ database: this.node.path, ...this.budget.plan() }, undefined, 2));
   }
-}
-
-function validateProxyOptions(props: ServerlessDatabaseProps): void {
-  const percent = props.proxy?.maxConnectionsPercent;
-  if (percent !== undefined) {
-    requireWholeNumberBetween(percent, 'proxy.maxConnectionsPercent', 1, 100);
-  }
-  const idle = props.proxy?.maxIdleConnectionsPercent;
-  if (idle !== undefined) {
-    requireKnownNumber(idle, 'proxy.maxIdleConnectionsPercent');
-    requireWholeNumberBetween(idle, 'proxy.maxIdleConnectionsPercent', 0, props.proxy?.maxConnectionsPercent ?? 100);
-  }
-  const borrow = props.proxy?.borrowTimeout;
-  if (borrow && !Token.isUnresolved(borrow.toSeconds()) && (borrow.toSeconds() < 1 || borrow.toSeconds() > 3600)) {
-    throw new Error(`\`proxy.borrowTimeout\` must be between 1 second and 1 hour, got: ${borrow.toHumanString()}`);
-  }
-}
-
-/** Enhanced Monitoring offers these intervals only (0 turns it off). */
-const MONITORING_INTERVALS = [0, 1, 5, 10, 15, 30, 60];
-
-function validateMonitoringInterval(interval: Duration): void {
-  const seconds = interval.toSeconds();
-  if (!Token.isUnresolved(seconds) && !MONITORING_INTERVALS.includes(seconds)) {
-    throw new Error(`\`monitoringInterval\` must be one of ${MONITORING_INTERVALS.join(', ')} seconds, got: ${interval.toHumanString()}`);
-  }
-}
-
-/** Storage in GiB: gp3 starts at 20; autoscaling needs a maximum above the allocation. */
-function storageSizes(props: ServerlessDatabaseProps): { allocated: number; maximum: number } {
-  const allocated = props.allocatedStorage ?? 20;
-  requireWholeNumberBetween(allocated, 'allocatedStorage', 20, 65536);
-  const maximum = props.maxAllocatedStorage ?? Math.max(100, allocated * 2);
-  requireWholeNumberBetween(maximum, 'maxAllocatedStorage', 21, 65536);
-  if (maximum <= allocated) {
-    throw new Error(`\`maxAllocatedStorage\` (${maximum}) must be larger than \`allocatedStorage\` (${allocated}) for storage autoscaling`);
-  }
-  return { allocated, maximum };
 }
