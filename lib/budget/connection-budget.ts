@@ -133,6 +133,10 @@ export class ConnectionBudget {
   /**
    * Sets aside `connections` for a consumer that is not a wired function (migrations, a
    * container service, a BI tool).
+   *
+   * @param name the consumer, as shown in the budget table; unique in the budget
+   * @param connections connections the consumer holds at most
+   * @param options how the consumer connects (directly by default)
    */
   public reserve(name: string, connections: number, options: ReserveOptions = {}): void {
     this.requireNewName(name);
@@ -143,6 +147,9 @@ export class ConnectionBudget {
   /**
    * Claims connections for a Lambda function. `ServerlessDatabase` calls this for every function
    * it wires; call it yourself only for functions that reach the database another way.
+   *
+   * @param name the function, as shown in the budget table; unique in the budget
+   * @param options its reserved concurrency (or none, for a share) and connections per invocation
    */
   public allocateFunction(name: string, options: FunctionAllocationOptions = {}): void {
     this.requireNewName(name);
@@ -154,7 +161,11 @@ export class ConnectionBudget {
     this.functions.push({ name, reservedConcurrency: options.reservedConcurrency, connectionsPerInvocation });
   }
 
-  /** Whether a function or reservation of that name is in the budget. */
+  /**
+   * Whether a function or reservation of that name is in the budget.
+   *
+   * @param name the allocation's name
+   */
   public hasAllocation(name: string): boolean {
     return this.functions.some(f => f.name === name) || this.reservations.some(r => r.name === name);
   }
@@ -175,6 +186,8 @@ export class ConnectionBudget {
   /**
    * The reserved concurrency the budget gives a function: its own when it asked for one,
    * otherwise its share. 0 when the budget cannot give it any (the plan lists the problem).
+   *
+   * @param name the function's allocation name
    */
   public concurrencyOf(name: string): number {
     const allocation = this.plan().allocations.find(a => a.kind === AllocationKind.FUNCTION && a.name === name);
@@ -282,7 +295,11 @@ export class ConnectionBudget {
     };
   }
 
-  /** The budget as a text table, as printed at synth time. */
+  /**
+   * The budget as a text table, as printed at synth time.
+   *
+   * @param title what the budget belongs to, shown in the first line
+   */
   public toTable(title: string): string {
     return renderBudgetTable(this.plan(), title);
   }

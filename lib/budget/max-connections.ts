@@ -21,6 +21,8 @@ const PROPORTIONAL_RESERVE = 1 / 16;
 export class MaxConnections {
   /**
    * Estimated DBInstanceClassMemory (bytes) of an instance with `memoryGib` GiB of memory.
+   *
+   * @param memoryGib nominal memory of the instance class, in GiB
    */
   public static usableMemoryBytes(memoryGib: number): number {
     if (!(memoryGib > 0)) {
@@ -35,6 +37,9 @@ export class MaxConnections {
    *
    * PostgreSQL: `LEAST(DBInstanceClassMemory/9531392, 5000)`; MySQL:
    * `DBInstanceClassMemory/12582880`, rounded down, at least 1.
+   *
+   * @param engine the engine whose formula applies
+   * @param memoryGib nominal memory of the instance class, in GiB
    */
   public static forMemory(engine: DatabaseEngineFamily, memoryGib: number): number {
     const facts = engineFacts(engine);
@@ -48,6 +53,9 @@ export class MaxConnections {
    *
    * Throws when the class is not in the library's table; pass `maxConnections` to the
    * construct in that case.
+   *
+   * @param engine the engine whose formula applies
+   * @param instanceClass an RDS instance class, with or without the `db.` prefix
    */
   public static forInstanceClass(engine: DatabaseEngineFamily, instanceClass: string): number {
     const memory = instanceMemoryGib(instanceClass);
@@ -61,12 +69,20 @@ export class MaxConnections {
     return MaxConnections.forMemory(engine, memory);
   }
 
-  /** Whether the library's memory table knows `instanceClass`. */
+  /**
+   * Whether the library's memory table knows `instanceClass`.
+   *
+   * @param instanceClass an RDS instance class, with or without the `db.` prefix
+   */
   public static isKnownInstanceClass(instanceClass: string): boolean {
     return instanceMemoryGib(instanceClass) !== undefined;
   }
 
-  /** Nominal memory of `instanceClass` in GiB; throws for a class not in the table. */
+  /**
+   * Nominal memory of `instanceClass` in GiB; throws for a class not in the table.
+   *
+   * @param instanceClass an RDS instance class, with or without the `db.` prefix
+   */
   public static instanceMemoryGib(instanceClass: string): number {
     const memory = instanceMemoryGib(instanceClass);
     if (memory === undefined) {

@@ -248,6 +248,9 @@ export class ServerlessDatabase extends Construct {
    * Creates a Lambda function (any runtime) wired to the database: in its VPC, allowed through
    * the proxy, given the database environment variables and a reserved concurrency the budget
    * accepts.
+   *
+   * @param id construct id of the function, under this database's `Functions` scope
+   * @param props the function's props; `vpc` is filled in and must be left unset
    */
   public addFunction(id: string, props: DatabaseFunctionProps): lambda.Function {
     const wired = wireFunctionProps(this.wiring, id, props);
@@ -259,6 +262,9 @@ export class ServerlessDatabase extends Construct {
   /**
    * Creates a Node.js function bundled with esbuild (locally when esbuild is installed), wired
    * like `addFunction()`. Runtime: Node.js 24 unless given.
+   *
+   * @param id construct id of the function, under this database's `Functions` scope
+   * @param props the function's props; `vpc` is filled in and must be left unset
    */
   public addNodejsFunction(id: string, props: DatabaseNodejsFunctionProps): nodejs.NodejsFunction {
     const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
@@ -274,6 +280,9 @@ export class ServerlessDatabase extends Construct {
    * security group if missing, the environment variables, `connectPolicy` to its role and the
    * budget allocation. Give its role `functionPolicy` and its logs `functionLogGroup` to match
    * the functions `addFunction()` creates.
+   *
+   * @param fn a function already placed in the database's VPC
+   * @param options how many connections one execution environment opens
    */
   public connectFunction(fn: lambda.Function, options: ConnectFunctionOptions = {}): void {
     connectExistingFunction(this.wiring, fn, options.connectionsPerInvocation ?? 1);
@@ -282,6 +291,8 @@ export class ServerlessDatabase extends Construct {
   /**
    * Lets `grantee` log in through the proxy: `rds-db:connect` for the database user on the
    * proxy, or read access to the secret when IAM authentication is off. Opens no network path.
+   *
+   * @param grantee the principal that logs in
    */
   public grantConnect(grantee: iam.IGrantable): iam.Grant {
     if (!this.iamAuthentication) {
