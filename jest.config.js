@@ -4,6 +4,8 @@ module.exports = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   moduleFileExtensions: ['ts', 'js', 'json'],
+  // Handlers import the runtime helper by its published name, as users do.
+  moduleNameMapper: { '^cdk-serverless-rds/runtime/(.*)$': '<rootDir>/runtime/$1' },
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
   },

@@ -3,8 +3,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { acknowledgments, normalizeTemplate, synthesizeWithFindings } from './compliance-report';
 import { applyCompliancePacks } from '../bin/compliance';
 import { BringYourOwnFunctionStack } from '../examples/bring-your-own-function';
+import { DrizzleOrdersStack } from '../examples/drizzle-orders';
 import { ExplicitMaxConnectionsStack } from '../examples/explicit-max-connections';
 import { MysqlWorkerPoolStack } from '../examples/mysql-worker-pool';
+import { PythonPsycopg2Stack } from '../examples/python-psycopg2';
 import { ServerlessDatabase } from '../lib';
 
 type ExampleStack = Stack & { readonly database: ServerlessDatabase };
@@ -13,6 +15,8 @@ const EXAMPLES: Array<[string, (app: App) => ExampleStack]> = [
   ['mysql-worker-pool', app => new MysqlWorkerPoolStack(app, 'MysqlWorkerPool')],
   ['bring-your-own-function', app => new BringYourOwnFunctionStack(app, 'BringYourOwnFunction')],
   ['explicit-max-connections', app => new ExplicitMaxConnectionsStack(app, 'ExplicitMaxConnections')],
+  ['drizzle-orders', app => new DrizzleOrdersStack(app, 'DrizzleOrders')],
+  ['python-psycopg2', app => new PythonPsycopg2Stack(app, 'PythonPsycopg2')],
 ];
 
 describe.each(EXAMPLES)('example %s', (_name, build) => {

@@ -1,13 +1,12 @@
+import { getPostgresPool } from 'cdk-serverless-rds/runtime/postgres';
+
 /**
- * Demo handler: reports where the wired function would connect. The runtime helper that opens
- * and reuses the connection is a separate entry point of the package.
+ * Demo handler: one pool per execution environment, created outside the handler and reused by
+ * every invocation; the runtime helper configures it from the environment the construct set.
  */
-export const handler = async (): Promise<{ statusCode: number; body: string }> => ({
-  statusCode: 200,
-  body: JSON.stringify({
-    engine: process.env.SERVERLESS_RDS_ENGINE,
-    host: process.env.SERVERLESS_RDS_HOST,
-    database: process.env.SERVERLESS_RDS_DATABASE,
-    connectionsPerInvocation: Number(process.env.SERVERLESS_RDS_CONNECTIONS_PER_INVOCATION),
-  }),
-});
+const pool = getPostgresPool();
+
+export const handler = async (): Promise<{ statusCode: number; body: string }> => {
+  const { rows } = await pool.query<{ now: Date }>('SELECT now() AS now');
+  return { statusCode: 200, body: JSON.stringify({ databaseTime: rows[0].now }) };
+};

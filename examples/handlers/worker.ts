@@ -1,8 +1,14 @@
+import { getMysqlPool } from 'cdk-serverless-rds/runtime/mysql';
+
 /**
- * Example worker handler: a batch job that may use a small pool of its own, as many connections
- * as the budget counted for it.
+ * Example worker handler: a batch job with a pool of as many connections as the budget counted
+ * for it (connectionsPerInvocation), opened once per execution environment.
  */
-export const handler = async (event: { Records?: unknown[] }): Promise<{ processed: number; poolSize: number }> => ({
-  processed: event.Records?.length ?? 0,
-  poolSize: Number(process.env.SERVERLESS_RDS_CONNECTIONS_PER_INVOCATION),
-});
+const pool = getMysqlPool();
+
+export const handler = async (event: { Records?: Array<{ body: string }> }): Promise<{ processed: number; poolSize: number }> => {
+  const records = event.Records ?? [];
+  // The records are written in parallel, at most `connections` at a time.
+  await Promise.all(records.map((record) => pool.execute('INSERT INTO jobs (payload) VALUES (?)', [record.body])));
+  return { processed: records.length, poolSize: pool.settings.connections };
+};

@@ -261,14 +261,18 @@ export class ServerlessDatabase extends Construct {
 
   /**
    * Creates a Node.js function bundled with esbuild (locally when esbuild is installed), wired
-   * like `addFunction()`. Runtime: Node.js 24 unless given.
+   * like `addFunction()`. Runtime: Node.js 24 unless given. The AWS SDK modules the handler
+   * imports are bundled too (`bundling.bundleAwsSDK` defaults to true here): AWS recommends
+   * shipping your own SDK rather than relying on the copy in Lambda's runtime, whose version and
+   * contents (the runtime helper's `@aws-sdk/rds-signer`) are not guaranteed.
    *
    * @param id construct id of the function, under this database's `Functions` scope
    * @param props the function's props; `vpc` is filled in and must be left unset
    */
   public addNodejsFunction(id: string, props: DatabaseNodejsFunctionProps): nodejs.NodejsFunction {
     const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
-    const wired = wireFunctionProps(this.wiring, id, { ...props, runtime });
+    const bundling = { bundleAwsSDK: true, ...props.bundling };
+    const wired = wireFunctionProps(this.wiring, id, { ...props, runtime, bundling });
     const fn = new nodejs.NodejsFunction(this.functionsScope, id, wired.props);
     finishWiring(this.wiring, fn, wired, runtime);
     return fn;

@@ -35,7 +35,8 @@ export interface DatabaseFunctionProps extends lambda.FunctionProps {
  * Properties of a Node.js function created with `ServerlessDatabase.addNodejsFunction()`,
  * bundled with esbuild at synth time. Wired like `DatabaseFunctionProps`.
  *
- * `runtime` defaults to Node.js 24.
+ * `runtime` defaults to Node.js 24, and `bundling.bundleAwsSDK` to true (the runtime helper's
+ * `@aws-sdk/rds-signer` ships with the handler instead of being expected in Lambda's runtime).
  */
 export interface DatabaseNodejsFunctionProps extends nodejs.NodejsFunctionProps {
   /**

@@ -1,0 +1,109 @@
+/**
+ * Benchmark (not a test): per-invocation latency of the ways a Lambda handler can reach
+ * PostgreSQL, on one local server in one run, direct and through PgBouncer (transaction mode,
+ * the stand-in for RDS Proxy). Every connection uses TLS and SCRAM. Each invocation runs one
+ * parameterized SELECT; invocations run back to back in one simulated execution environment.
+ *
+ *   npm run benchmark            (or: BENCH_INVOCATIONS=5000 npm run benchmark)
+ */
+import { Client, ClientConfig } from 'pg';
+import { ServerlessPostgresPool } from '../runtime/postgres';
+import { startPgBouncer, startPostgres } from '../test/integration/servers';
+
+interface Row {
+  readonly setup: string;
+  readonly path: string;
+  readonly invocations: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly perSecond: number;
+}
+
+const WARM_INVOCATIONS = Number(process.env.BENCH_INVOCATIONS ?? 3000);
+const CONNECT_INVOCATIONS = Math.max(50, Math.round(WARM_INVOCATIONS / 10));
+const WARMUP = 100;
+const QUERY = 'SELECT $1::int AS n';
+
+async function time(setup: string, path: string, invocations: number, invoke: (i: number) => Promise<unknown>): Promise<Row> {
+  for (let i = 0; i < WARMUP; i++) await invoke(i);
+  const samples: number[] = [];
+  const started = process.hrtime.bigint();
+  for (let i = 0; i < invocations; i++) {
+    const t0 = process.hrtime.bigint();
+    await invoke(i);
+    samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const totalMs = Number(process.hrtime.bigint() - started) / 1e6;
+  samples.sort((a, b) => a - b);
+  const pick = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
+  return { setup, path, invocations, p50: pick(0.5), p99: pick(0.99), perSecond: invocations / (totalMs / 1000) };
+}
+
+async function measurePath(path: string, config: ClientConfig): Promise<Row[]> {
+  const rows: Row[] = [];
+  const held = new Client(config);
+  await held.connect();
+  rows.push(await time('bare pg, connection held (the floor)', path, WARM_INVOCATIONS, (i) => held.query(QUERY, [i])));
+  await held.end();
+
+  const helperOptions = {
+    host: String(config.host), port: Number(config.port), database: String(config.database), user: String(config.user),
+    password: String(config.password), tls: { ca: (config.ssl as { ca: string }).ca }, connections: 1,
+  };
+  const helper = new ServerlessPostgresPool(helperOptions);
+  rows.push(await time('runtime helper, connection reused', path, WARM_INVOCATIONS, (i) => helper.query(QUERY, [i])));
+  await helper.end();
+
+  // Every checkout counts as "after idle": the cost paid by the first invocation after a freeze.
+  const checking = new ServerlessPostgresPool({ ...helperOptions, validateAfterIdleMs: 0 });
+  rows.push(await time('runtime helper, checked on every checkout', path, WARM_INVOCATIONS, (i) => checking.query(QUERY, [i])));
+  await checking.end();
+
+  rows.push(await time('connect per invocation (no reuse)', path, CONNECT_INVOCATIONS, async (i) => {
+    const client = new Client(config);
+    await client.connect();
+    try {
+      await client.query(QUERY, [i]);
+    } finally {
+      await client.end();
+    }
+  }));
+  return rows;
+}
+
+function render(rows: Row[]): string {
+  const header = ['setup', 'path', 'invocations', 'p50 ms', 'p99 ms', 'invocations/s'];
+  const cells = rows.map((r) => [r.setup, r.path, String(r.invocations), r.p50.toFixed(3), r.p99.toFixed(3), r.perSecond.toFixed(0)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
+  const line = (c: string[]) => `| ${c.map((v, i) => (i < 2 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join(' | ')} |`;
+  return [line(header), `|${widths.map((w, i) => (i < 2 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`, ...cells.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  const postgres = await startPostgres();
+  const bouncer = await startPgBouncer(postgres, { poolSize: 2 });
+  try {
+    const rows = [
+      ...await measurePath('direct', postgres.clientConfig('app')),
+      ...await measurePath('PgBouncer', bouncer.clientConfig()),
+    ];
+    console.log(render(rows));
+    for (const path of ['direct', 'PgBouncer']) {
+      const floor = rows.find((r) => r.path === path && r.setup.startsWith('bare pg'))!;
+      const helper = rows.find((r) => r.path === path && r.setup === 'runtime helper, connection reused')!;
+      const connect = rows.find((r) => r.path === path && r.setup.startsWith('connect per'))!;
+      console.log(`${path}: helper warm-path overhead over the floor, p50 ${(helper.p50 / floor.p50).toFixed(2)}x, p99 ${(helper.p99 / floor.p99).toFixed(2)}x; ` +
+        `connect per invocation is ${(connect.p50 / helper.p50).toFixed(1)}x the helper's p50`);
+    }
+    console.log(`\nPostgreSQL ${(await postgres.adminQuery<{ v: string }>('SHOW server_version AS v'))[0].v}, TLS + SCRAM, Node ${process.version}, ` +
+      `${WARM_INVOCATIONS} warm / ${CONNECT_INVOCATIONS} connecting invocations after ${WARMUP} warm-up each`);
+  } finally {
+    await bouncer.stop();
+    await postgres.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

@@ -1,0 +1,41 @@
+import { IamTokenCache } from './iam-token';
+import { SecretCredentials } from './secret-credentials';
+import { ConnectionSettings } from './settings';
+
+/** What a driver asks for when it opens a connection. */
+export interface CredentialSource {
+  /** The password or IAM token for the next connection. */
+  password(): Promise<string>;
+  /** The server refused the credentials: fetch fresh ones for the next attempt. */
+  refused(): void;
+}
+
+/** Ways to replace the AWS calls, for tests and for users with their own clients. */
+export interface CredentialOverrides {
+  /** Signs an IAM token (iam mode). @default `@aws-sdk/rds-signer` with the default credential chain */
+  readonly signToken?: () => Promise<string>;
+  /** Renew the IAM token this long after signing. @default 10 minutes */
+  readonly tokenRenewAfterMs?: number;
+  /** Secrets Manager client (secret mode). @default a new client for the region */
+  readonly secretsManager?: ConstructorParameters<typeof SecretCredentials>[0]['client'];
+}
+
+/** The credential source for the settings' auth mode. */
+export function credentialSource(settings: ConnectionSettings, overrides: CredentialOverrides = {}): CredentialSource {
+  switch (settings.auth) {
+    case 'iam': {
+      const tokens = new IamTokenCache({
+        host: settings.host, port: settings.port, user: settings.user, region: settings.region!,
+        sign: overrides.signToken, renewAfterMs: overrides.tokenRenewAfterMs,
+      });
+      return { password: () => tokens.get(), refused: () => tokens.invalidate() };
+    }
+    case 'secret': {
+      const secret = new SecretCredentials({ secretArn: settings.secretArn!, region: settings.region, client: overrides.secretsManager });
+      // The user stays SERVERLESS_RDS_USER: single-user rotation changes only the password.
+      return { password: async () => (await secret.get()).password, refused: () => secret.invalidate() };
+    }
+    case 'password':
+      return { password: async () => settings.password!, refused: () => undefined };
+  }
+}

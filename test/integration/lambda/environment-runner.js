@@ -1,0 +1,16 @@
+// One simulated Lambda execution environment: loads a bundled handler once (its module scope is
+// the environment's), then runs one invocation at a time as the parent sends them.
+const handlerModule = require(process.argv[2]);
+
+let queue = Promise.resolve();
+process.on('message', (message) => {
+  queue = queue.then(async () => {
+    try {
+      const result = await handlerModule.handler(message.event, { awsRequestId: String(message.id) });
+      process.send({ id: message.id, result });
+    } catch (error) {
+      process.send({ id: message.id, error: { message: error.message, code: error.code } });
+    }
+  });
+});
+process.send({ ready: true });
