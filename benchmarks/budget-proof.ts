@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     console.log(budget.table);
     console.log(`\nPostgreSQL started with max_connections = ${budget.maxConnections} (the library's value for ${budget.instanceClass})\n`);
     console.log(renderProofTable([capped, naive]));
-    if (naive.firstError) console.log(`\nfirst naive error: ${naive.firstError}`);
+    if (naive.errors.length > 0) console.log(`\nerrors of the naive run:\n  ${naive.errors.join('\n  ')}`);
   } finally {
     await postgres.stop();
   }

@@ -3,6 +3,7 @@
  * PostgreSQL, on one local server in one run, direct and through PgBouncer (transaction mode,
  * the stand-in for RDS Proxy). Every connection uses TLS and SCRAM. Each invocation runs one
  * parameterized SELECT; invocations run back to back in one simulated execution environment.
+ * Latency is measured in this process around each call, so it includes the client's own work.
  *
  *   npm run benchmark            (or: BENCH_INVOCATIONS=5000 npm run benchmark)
  */
@@ -21,11 +22,20 @@ interface Row {
 
 const WARM_INVOCATIONS = Number(process.env.BENCH_INVOCATIONS ?? 3000);
 const CONNECT_INVOCATIONS = Math.max(50, Math.round(WARM_INVOCATIONS / 10));
-const WARMUP = 100;
+const WARMUP = 200;
+const ROUNDS = 5;
 const QUERY = 'SELECT $1::int AS n';
 
-async function time(setup: string, path: string, invocations: number, invoke: (i: number) => Promise<unknown>): Promise<Row> {
-  for (let i = 0; i < WARMUP; i++) await invoke(i);
+type Invoke = (i: number) => Promise<unknown>;
+
+function summarize(setup: string, path: string, samples: number[], totalMs: number): Row {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { setup, path, invocations: samples.length, p50: pick(0.5), p99: pick(0.99), perSecond: samples.length / (totalMs / 1000) };
+}
+
+/** Times `invocations` back-to-back calls; returns each call's milliseconds and the total. */
+async function time(invocations: number, invoke: Invoke): Promise<{ samples: number[]; totalMs: number }> {
   const samples: number[] = [];
   const started = process.hrtime.bigint();
   for (let i = 0; i < invocations; i++) {
@@ -33,33 +43,44 @@ async function time(setup: string, path: string, invocations: number, invoke: (i
     await invoke(i);
     samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
-  const totalMs = Number(process.hrtime.bigint() - started) / 1e6;
-  samples.sort((a, b) => a - b);
-  const pick = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))];
-  return { setup, path, invocations, p50: pick(0.5), p99: pick(0.99), perSecond: invocations / (totalMs / 1000) };
+  return { samples, totalMs: Number(process.hrtime.bigint() - started) / 1e6 };
+}
+
+/**
+ * The warm setups take turns in rounds, so that JIT warm-up, caches and background load do not
+ * favour whichever runs last.
+ */
+async function timeInRounds(path: string, setups: Array<[string, Invoke]>): Promise<Row[]> {
+  const collected = setups.map(() => ({ samples: [] as number[], totalMs: 0 }));
+  for (const [, invoke] of setups) for (let i = 0; i < WARMUP; i++) await invoke(i);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [index, [, invoke]] of setups.entries()) {
+      const { samples, totalMs } = await time(Math.ceil(WARM_INVOCATIONS / ROUNDS), invoke);
+      collected[index].samples.push(...samples);
+      collected[index].totalMs += totalMs;
+    }
+  }
+  return setups.map(([setup], index) => summarize(setup, path, collected[index].samples, collected[index].totalMs));
 }
 
 async function measurePath(path: string, config: ClientConfig): Promise<Row[]> {
-  const rows: Row[] = [];
   const held = new Client(config);
   await held.connect();
-  rows.push(await time('bare pg, connection held (the floor)', path, WARM_INVOCATIONS, (i) => held.query(QUERY, [i])));
-  await held.end();
-
   const helperOptions = {
     host: String(config.host), port: Number(config.port), database: String(config.database), user: String(config.user),
     password: String(config.password), tls: { ca: (config.ssl as { ca: string }).ca }, connections: 1,
   };
   const helper = new ServerlessPostgresPool(helperOptions);
-  rows.push(await time('runtime helper, connection reused', path, WARM_INVOCATIONS, (i) => helper.query(QUERY, [i])));
-  await helper.end();
-
   // Every checkout counts as "after idle": the cost paid by the first invocation after a freeze.
   const checking = new ServerlessPostgresPool({ ...helperOptions, validateAfterIdleMs: 0 });
-  rows.push(await time('runtime helper, checked on every checkout', path, WARM_INVOCATIONS, (i) => checking.query(QUERY, [i])));
-  await checking.end();
+  const rows = await timeInRounds(path, [
+    ['bare pg, connection held (the floor)', (i) => held.query(QUERY, [i])],
+    ['runtime helper, connection reused', (i) => helper.query(QUERY, [i])],
+    ['runtime helper, checked on every checkout', (i) => checking.query(QUERY, [i])],
+  ]);
+  await Promise.all([held.end(), helper.end(), checking.end()]);
 
-  rows.push(await time('connect per invocation (no reuse)', path, CONNECT_INVOCATIONS, async (i) => {
+  const connectPerInvocation: Invoke = async (i) => {
     const client = new Client(config);
     await client.connect();
     try {
@@ -67,7 +88,10 @@ async function measurePath(path: string, config: ClientConfig): Promise<Row[]> {
     } finally {
       await client.end();
     }
-  }));
+  };
+  for (let i = 0; i < 10; i++) await connectPerInvocation(i);
+  const connecting = await time(CONNECT_INVOCATIONS, connectPerInvocation);
+  rows.push(summarize('connect per invocation (no reuse)', path, connecting.samples, connecting.totalMs));
   return rows;
 }
 
@@ -95,8 +119,8 @@ async function main(): Promise<void> {
       console.log(`${path}: helper warm-path overhead over the floor, p50 ${(helper.p50 / floor.p50).toFixed(2)}x, p99 ${(helper.p99 / floor.p99).toFixed(2)}x; ` +
         `connect per invocation is ${(connect.p50 / helper.p50).toFixed(1)}x the helper's p50`);
     }
-    console.log(`\nPostgreSQL ${(await postgres.adminQuery<{ v: string }>('SHOW server_version AS v'))[0].v}, TLS + SCRAM, Node ${process.version}, ` +
-      `${WARM_INVOCATIONS} warm / ${CONNECT_INVOCATIONS} connecting invocations after ${WARMUP} warm-up each`);
+    console.log(`\nPostgreSQL ${(await postgres.adminQuery<{ v: string }>("SELECT current_setting('server_version') AS v"))[0].v}, TLS + SCRAM, Node ${process.version}, ` +
+      `warm setups: ${ROUNDS} alternating rounds after ${WARMUP} warm-up invocations each`);
   } finally {
     await bouncer.stop();
     await postgres.stop();

@@ -92,19 +92,24 @@ export class ServerlessMysqlPool {
     }
   }
 
-  /** Runs `work` inside a transaction; any error rolls back and is rethrown. */
-  public transaction<T>(work: (connection: PooledMysqlConnection) => Promise<T>): Promise<T> {
-    return this.withConnection(async (connection) => {
+  /**
+   * Runs `work` inside a transaction; any error rolls back and is rethrown. After a clean
+   * rollback the connection is reused; if the rollback fails too, it is closed.
+   */
+  public async transaction<T>(work: (connection: PooledMysqlConnection) => Promise<T>): Promise<T> {
+    const connection = await this.getConnection();
+    let broken: unknown;
+    try {
       await connection.beginTransaction();
-      try {
-        const result = await work(connection);
-        await connection.commit();
-        return result;
-      } catch (error) {
-        await connection.rollback().catch(() => undefined);
-        throw error;
-      }
-    });
+      const result = await work(connection);
+      await connection.commit();
+      return result;
+    } catch (error) {
+      await connection.rollback().catch((rollbackError: unknown) => { broken = rollbackError; });
+      throw error;
+    } finally {
+      connection.release(broken);
+    }
   }
 
   /** Checks out a connection: reused when one is idle, opened when the pool has room, else waited for. */

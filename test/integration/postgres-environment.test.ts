@@ -170,6 +170,30 @@ describe('runtime helper for PostgreSQL in an execution environment', () => {
     expect(environment.output()).not.toMatch(/X-Amz-(Signature|Credential)|Action=connect/);
   });
 
+  test('the Drizzle example, bundled, places orders in one transaction on one reused connection', async () => {
+    await inAppDatabase(server,
+      'CREATE TABLE orders (id serial PRIMARY KEY, customer text NOT NULL, amount_cents int NOT NULL, created_at timestamptz NOT NULL DEFAULT now())',
+      `GRANT INSERT, SELECT ON orders TO ${IAM_USER}`,
+      `GRANT USAGE ON SEQUENCE orders_id_seq TO ${IAM_USER}`);
+    const drizzle = await ExecutionEnvironment.start(bundleHandler('examples/handlers/drizzle-orders.ts'),
+      wiredEnvironment('127.0.0.1', server.port, { NODE_EXTRA_CA_CERTS: server.caFile }));
+    try {
+      const results = [];
+      for (const amountCents of [1200, 800, 450]) results.push(await drizzle.invoke({ customer: 'ada', amountCents }));
+      expect(results).toEqual([
+        { ok: true, result: { orderId: 1, ordersOfCustomer: 1 } },
+        { ok: true, result: { orderId: 2, ordersOfCustomer: 2 } },
+        { ok: true, result: { orderId: 3, ordersOfCustomer: 3 } },
+      ]);
+      expect(await server.backendPids(IAM_USER)).toHaveLength(1);
+      expect(await inAppDatabase(server, 'SELECT customer, amount_cents FROM orders ORDER BY id')).toEqual([[
+        { customer: 'ada', amount_cents: 1200 }, { customer: 'ada', amount_cents: 800 }, { customer: 'ada', amount_cents: 450 },
+      ]]);
+    } finally {
+      await drizzle.stop();
+    }
+  });
+
   test('TLS is verified: without the CA that signed the server certificate, no connection is made', async () => {
     const untrusting = await ExecutionEnvironment.start(bundle, wiredEnvironment('127.0.0.1', server.port));
     try {

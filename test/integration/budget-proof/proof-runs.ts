@@ -14,13 +14,13 @@ export interface ProofResult {
   readonly rowsWritten: number;
   /** Invocations whose write is not in the table: invocations - rowsWritten. */
   readonly lostWrites: number;
-  /** Most client backends seen at once (sampled from pg_stat_activity). */
-  readonly peakBackends: number;
+  /** Most established connections the run held at once (counted by the client; handshakes in progress also hold server slots). */
+  readonly peakConnections: number;
   /** Connect retries the helper made (capped run only). */
   readonly retries: number;
   readonly wallMs: number;
-  /** The first error message, to show what users would see. */
-  readonly firstError?: string;
+  /** The distinct errors seen, as "SQLSTATE: message", to show what users would see. */
+  readonly errors: string[];
 }
 
 /** How the run reaches the server: a pg config for the app user, and a superuser config to watch it. */
@@ -51,15 +51,19 @@ export async function prepareProofTable(target: ProofTarget): Promise<void> {
  */
 export async function runCapped(target: ProofTarget, run: string, environments: number, invocations: number): Promise<ProofResult> {
   let retries = 0;
+  const open = new OpenConnections();
   const pools = Array.from({ length: environments }, () => new ServerlessPostgresPool({
     host: String(target.appConfig.host), port: Number(target.appConfig.port), database: String(target.appConfig.database),
     user: String(target.appConfig.user), password: String(target.appConfig.password), connections: 1,
     tls: { ca: (target.appConfig.ssl as { ca: string }).ca },
-    onEvent: (event) => { if (event.type === 'retry') retries++; },
+    onEvent: (event) => {
+      if (event.type === 'retry') retries++;
+      if (event.type === 'connected') open.opened(); // an environment keeps its connection for its life
+    },
   }));
   try {
     return await measure(target, `library: ${environments} environments, connection reused`, run, environments, invocations,
-      (worker) => async (invocation) => { await pools[worker].query(INSERT, [run, invocation]); }, () => retries);
+      (worker) => async (invocation) => { await pools[worker].query(INSERT, [run, invocation]); }, () => retries, open);
   } finally {
     await Promise.all(pools.map((pool) => pool.end()));
   }
@@ -70,38 +74,30 @@ export async function runCapped(target: ProofTarget, run: string, environments: 
  * its own connection and closes it.
  */
 export async function runNaive(target: ProofTarget, run: string, concurrency: number, invocations: number): Promise<ProofResult> {
+  const open = new OpenConnections();
   return measure(target, `naive: ${concurrency} concurrent, connect per invocation`, run, concurrency, invocations, () => async (invocation) => {
     const client = new Client(target.appConfig);
     client.on('error', () => undefined);
+    await client.connect();
+    open.opened();
     try {
-      await client.connect();
       await client.query(INSERT, [run, invocation]);
     } finally {
+      open.closed();
       await client.end().catch(() => undefined);
     }
-  }, () => 0);
+  }, () => 0, open);
 }
 
 async function measure(
   target: ProofTarget, setup: string, run: string, concurrency: number, invocations: number,
-  worker: (index: number) => (invocation: number) => Promise<void>, retries: () => number,
+  worker: (index: number) => (invocation: number) => Promise<void>, retries: () => number, open: OpenConnections,
 ): Promise<ProofResult> {
-  const admin = new Client(target.adminConfig);
-  await admin.connect();
-  let peakBackends = 0;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const { rows } = await admin.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND usename = $1", [target.appConfig.user]);
-      peakBackends = Math.max(peakBackends, rows[0].n);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  })();
   let next = 0;
   let succeeded = 0;
   let connectionErrors = 0;
   let otherErrors = 0;
-  let firstError: string | undefined;
+  const errors = new Set<string>();
   const startedAt = Date.now();
   await Promise.all(Array.from({ length: concurrency }, async (_, index) => {
     const invoke = worker(index);
@@ -113,27 +109,42 @@ async function measure(
         const e = error as { code?: string; message?: string };
         if (e.code === '53300' || /too many clients|Connection terminated|ECONNRESET/i.test(e.message ?? '')) connectionErrors++;
         else otherErrors++;
-        firstError ??= e.message;
+        errors.add(`${e.code ?? 'no code'}: ${e.message}`);
       }
     }
   }));
   const wallMs = Date.now() - startedAt;
-  sampling = false;
-  await sampler;
+  const admin = new Client(target.adminConfig);
+  await admin.connect();
   const { rows } = await admin.query('SELECT count(*)::int AS n FROM proof_writes WHERE run = $1', [run]);
   await admin.end();
   const rowsWritten = rows[0].n as number;
   return {
     setup, concurrency, invocations, succeeded, connectionErrors, otherErrors, rowsWritten,
-    lostWrites: invocations - rowsWritten, peakBackends, retries: retries(), wallMs, firstError,
+    lostWrites: invocations - rowsWritten, peakConnections: open.peak, retries: retries(), wallMs, errors: [...errors],
   };
 }
 
 /** The results as a fixed-width table. */
 export function renderProofTable(results: ProofResult[]): string {
-  const header = ['setup', 'invocations', 'succeeded', 'connection errors', 'other errors', 'rows written', 'lost writes', 'peak backends', 'connect retries', 'wall ms'];
-  const lines = results.map((r) => [r.setup, r.invocations, r.succeeded, r.connectionErrors, r.otherErrors, r.rowsWritten, r.lostWrites, r.peakBackends, r.retries, r.wallMs].map(String));
+  const header = ['setup', 'invocations', 'succeeded', 'connection errors', 'other errors', 'rows written', 'lost writes', 'peak connections', 'connect retries', 'wall ms'];
+  const lines = results.map((r) => [r.setup, r.invocations, r.succeeded, r.connectionErrors, r.otherErrors, r.rowsWritten, r.lostWrites, r.peakConnections, r.retries, r.wallMs].map(String));
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const row = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-  return [row(header), `|${widths.map((w, i) => (i === 0 ? '-' : '') + '-'.repeat(w) + (i === 0 ? '-' : ':')).join('|')}|`, ...lines.map(row)].join('\n');
+  return [row(header), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...lines.map(row)].join('\n');
+}
+
+/** Counts the connections a run holds open, and the most at once. */
+class OpenConnections {
+  public peak = 0;
+  private now = 0;
+
+  public opened(): void {
+    this.now++;
+    this.peak = Math.max(this.peak, this.now);
+  }
+
+  public closed(): void {
+    this.now--;
+  }
 }
