@@ -46,6 +46,20 @@ describe('runtime helper for MySQL (MariaDB, TLS required)', () => {
     await db.end();
   });
 
+  test('IAM mode presents the token as the password, signed once for all the connections it opens', async () => {
+    let signed = 0;
+    // The signer is replaced because MariaDB cannot check a real token: the app password plays the token.
+    const db = new ServerlessMysqlPool({
+      host: server.host, port: server.port, database: 'app', user: server.app.user, auth: 'iam', region: 'eu-west-1',
+      signToken: async () => { signed++; return server.app.password; }, tls: { ca: server.caPem }, connections: 2,
+    });
+    pools.push(db);
+    await Promise.all([db.query('SELECT SLEEP(0.05)'), db.query('SELECT SLEEP(0.05)')]);
+    expect(db.totalCount).toBe(2);
+    expect(signed).toBe(1);
+    await db.end();
+  });
+
   test('a connection killed between calls is replaced and the next call succeeds', async () => {
     const events: RuntimeEvent[] = [];
     const db = pool({ events });

@@ -9,7 +9,7 @@ import { ServerlessPostgresPool } from '../../runtime/postgres';
 const secretsManager = mockClient(SecretsManagerClient);
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf';
 
-describe('runtime helper for PostgreSQL in secret mode (SCRAM over TLS)', () => {
+describe('runtime helper for PostgreSQL: credentials (SCRAM over TLS)', () => {
   let server: PostgresServer;
 
   beforeAll(async () => {
@@ -79,6 +79,22 @@ describe('runtime helper for PostgreSQL in secret mode (SCRAM over TLS)', () => 
       expect(error.message).toMatch(/password authentication failed/);
       expect(error.message).not.toContain('Wrong-Password-9');
       expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    } finally {
+      await pool.end();
+    }
+  });
+
+  test('IAM mode presents the token as the password, signed once for all the connections it opens', async () => {
+    let signed = 0;
+    // The signer is replaced because a local server cannot check a real token: this role's password plays the token.
+    const pool = new ServerlessPostgresPool({
+      host: '127.0.0.1', port: server.port, database: 'app', user: server.app.user, auth: 'iam', region: 'eu-west-1',
+      signToken: async () => { signed++; return server.app.password; }, tls: { ca: server.caPem }, connections: 3,
+    });
+    try {
+      await Promise.all([1, 2, 3].map(() => pool.query('SELECT pg_sleep(0.05)')));
+      expect(pool.totalCount).toBe(3);
+      expect(signed).toBe(1);
     } finally {
       await pool.end();
     }
