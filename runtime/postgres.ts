@@ -14,10 +14,10 @@ export type { RuntimeEvent, RuntimeEventListener } from './events';
 export interface PostgresPoolOptions extends HelperOptions {
   /**
    * More node-postgres pool settings (statement_timeout, application_name, ...). Connection,
-   * credentials, TLS and pool size come from the helper and cannot be set here.
-   * @default none
+   * credentials, TLS, pool size and connect timeout come from the helper and cannot be set here.
+   * @default idleTimeoutMillis 0 (never close an idle connection), allowExitOnIdle and keepAlive true
    */
-  readonly poolConfig?: Omit<PoolConfig, 'host' | 'port' | 'user' | 'password' | 'database' | 'ssl' | 'max' | 'connectionString'>;
+  readonly poolConfig?: Omit<PoolConfig, 'host' | 'port' | 'user' | 'password' | 'database' | 'ssl' | 'max' | 'connectionString' | 'connectionTimeoutMillis'>;
 }
 
 type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: any) => void) => void;
@@ -44,6 +44,10 @@ export class ServerlessPostgresPool extends Pool {
     const settings = resolveConnectionSettings('postgresql', options);
     const credentials = credentialSource(settings, options);
     super({
+      // The connection lives as long as the execution environment; the proxy closes idle clients.
+      idleTimeoutMillis: 0,
+      allowExitOnIdle: true,
+      keepAlive: true,
       ...options.poolConfig,
       host: settings.host,
       port: settings.port,
@@ -52,10 +56,6 @@ export class ServerlessPostgresPool extends Pool {
       password: () => credentials.password(),
       ssl: verifiedTls(settings.host, options.tls),
       max: settings.connections,
-      // The connection lives as long as the execution environment; the proxy closes idle clients.
-      idleTimeoutMillis: 0,
-      allowExitOnIdle: true,
-      keepAlive: true,
       connectionTimeoutMillis: options.connectTimeoutMs ?? HELPER_DEFAULTS.connectTimeoutMs,
     });
     this.settings = settings;
