@@ -5,6 +5,7 @@ import { SecretsManagerStub } from './aws/secrets-manager-stub';
 import { sleep } from './environment-setup';
 import { bundleHandler } from './lambda/bundle-handler';
 import { ExecutionEnvironment } from './lambda/execution-environment';
+import { SilentDropRelay } from './lambda/silent-drop-relay';
 import { MariaDbServer, startMariaDb } from './servers';
 import { createTestCertificates } from './servers/test-certificates';
 import { RuntimeEvent } from '../../runtime/events';
@@ -72,6 +73,27 @@ describe('runtime helper for MySQL (MariaDB, TLS required)', () => {
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['connected']));
     expect(events.some((e) => e.type === 'idle-connection-closed' || e.type === 'replaced-dead-connection')).toBe(true);
     await db.end();
+  });
+
+  test('a connection the network dropped silently is found by the check after idle and replaced before the statement', async () => {
+    const relay = await SilentDropRelay.start(server.port);
+    const events: RuntimeEvent[] = [];
+    const db = new ServerlessMysqlPool({
+      host: server.host, port: relay.port, database: 'app', user: server.app.user, password: server.app.password,
+      tls: { ca: server.caPem }, onEvent: (event) => events.push(event),
+    });
+    pools.push(db);
+    try {
+      const [{ id: first }] = await db.query<Array<{ id: number }>>('SELECT CONNECTION_ID() AS id');
+      expect(relay.dropSilently()).toBe(1);
+      await sleep(1100); // longer than validateAfterIdleMs
+      const [{ id: second }] = await db.query<Array<{ id: number }>>('SELECT CONNECTION_ID() AS id');
+      expect(second).not.toBe(first);
+      expect(events.filter((e) => e.type === 'replaced-dead-connection')).toHaveLength(1);
+    } finally {
+      await db.end();
+      await relay.stop();
+    }
   });
 
   test('the pool never holds more than its connections, however many calls run at once', async () => {
