@@ -47,6 +47,10 @@ def _connect():
         sslmode="verify-full",
         sslrootcert=os.environ.get("DATABASE_CA_FILE", "system"),
         connect_timeout=5,
+        # A connection the network dropped without a reset would leave the idle check waiting for
+        # TCP's own give-up (minutes): fail unacknowledged sends after 2 s instead.
+        tcp_user_timeout=2000,
+        keepalives=1,
     )
 
 
@@ -67,13 +71,19 @@ def handler(event, context):
     global last_used
     connection = _connection()
     try:
-        # "with connection" commits on success and rolls back on error; the connection stays open.
-        with connection, connection.cursor() as cursor:
+        with connection.cursor() as cursor:
             cursor.execute(
                 "INSERT INTO orders (customer, amount_cents) VALUES (%s, %s) RETURNING id, pg_backend_pid()",
                 (event["customer"], event["amountCents"]),
             )
             order_id, backend_pid = cursor.fetchone()
+        connection.commit()
+    except Exception:
+        # Not "with connection": its rollback on a lost connection raises InterfaceError ("connection
+        # already closed"), hiding the real error. A lost connection is replaced on the next call.
+        if not connection.closed:
+            connection.rollback()
+        raise
     finally:
         last_used = time.monotonic()
     return {"orderId": order_id, "backendPid": backend_pid}
