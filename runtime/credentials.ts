@@ -1,3 +1,4 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { IamTokenCache } from './iam-token';
 import { SecretCredentials } from './secret-credentials';
 import { ConnectionSettings } from './settings';
@@ -17,7 +18,7 @@ export interface CredentialOverrides {
   /** Renew the IAM token this long after signing. @default 10 minutes */
   readonly tokenRenewAfterMs?: number;
   /** Secrets Manager client (secret mode). @default a new client for the region */
-  readonly secretsManager?: ConstructorParameters<typeof SecretCredentials>[0]['client'];
+  readonly secretsManager?: SecretsManagerClient;
 }
 
 /** The credential source for the settings' auth mode. */
