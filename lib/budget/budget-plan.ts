@@ -22,6 +22,15 @@ export interface BudgetPlan {
   readonly proxyMaxConnectionsPercent: number;
   /** Connections the proxy may open: `floor(maxConnections x percent / 100)`. */
   readonly proxyConnectionLimit: number;
+  /**
+   * Percent of the proxy pool kept free (AWS advises at least 30% above the peak the proxy needs:
+   * it spreads its quota over its nodes and keeps monitoring connections).
+   */
+  readonly proxyHeadroomPercent: number;
+  /** Connections of the proxy pool kept free: `proxy pool - proxyAllocatable`. */
+  readonly proxyHeadroom: number;
+  /** Connections consumers may be given through the proxy: the pool less its headroom. */
+  readonly proxyAllocatable: number;
   /** Connections allocated to consumers that go through the proxy. */
   readonly proxyConnectionsAllocated: number;
   /** Sum of the reserved concurrency of the budget's functions. */
@@ -31,6 +40,11 @@ export interface BudgetPlan {
    * @default - not known
    */
   readonly reservableConcurrency?: number;
+  /**
+   * Reserved concurrency taken in the same account and region by functions outside this budget.
+   * @default 0
+   */
+  readonly reservedConcurrencyElsewhere?: number;
   /** Every consumer and its connections. */
   readonly allocations: BudgetAllocation[];
   /** What is wrong with the budget; empty when it fits. */

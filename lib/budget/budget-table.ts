@@ -1,4 +1,4 @@
-import { AllocationKind, ConnectionPath } from './allocation';
+import { AllocationKind, BudgetAllocation, ConnectionPath } from './allocation';
 import { BudgetPlan } from './budget-plan';
 
 /**
@@ -7,19 +7,22 @@ import { BudgetPlan } from './budget-plan';
 export function renderBudgetTable(plan: BudgetPlan, title: string): string {
   const lines: string[] = [];
   const row = (label: string, value: string | number) => lines.push(`  ${label.padEnd(50)} ${String(value).padStart(6)}`);
+  const proxyPool = plan.proxyAllocatable + plan.proxyHeadroom;
   lines.push(`Connection budget of ${title} (${plan.engine})`);
   row(`max_connections (${plan.maxConnectionsSource})`, plan.maxConnections);
   row('- reserved by the engine (superuser, rdsadmin)', -plan.reservedConnections);
   row('- admin headroom (adminHeadroom)', -plan.adminHeadroom);
   row('= capacity', plan.capacity);
   row('- direct consumers (reserve(), path DIRECT)', -plan.directConnections);
-  row(`= proxy pool (MaxConnectionsPercent ${plan.proxyMaxConnectionsPercent})`, plan.proxyConnectionLimit);
+  row(`= proxy pool (MaxConnectionsPercent ${plan.proxyMaxConnectionsPercent})`, proxyPool);
+  row(`- proxy headroom (${plan.proxyHeadroomPercent}%, AWS guidance)`, -plan.proxyHeadroom);
+  row('= allocatable through the proxy', plan.proxyAllocatable);
   lines.push('');
-  const header = ['consumer', 'path', 'reserved concurrency', 'x conn/env', '= connections'];
+  const header = ['consumer', 'path', 'environments (cap)', 'x conn/env', '= connections'];
   const body = plan.allocations.map(a => [
-    a.kind === AllocationKind.FUNCTION ? `function ${a.name}` : `reserve ${a.name}`,
+    `${consumerLabel(a.kind)} ${a.name}`,
     a.path === ConnectionPath.PROXY ? 'proxy' : 'direct',
-    a.reservedConcurrency === undefined ? '-' : `${a.reservedConcurrency}${a.computedShare ? ' (share)' : ''}`,
+    capCell(a),
     a.connectionsPerInvocation === undefined ? '-' : String(a.connectionsPerInvocation),
     String(a.connections),
   ]);
@@ -33,10 +36,10 @@ export function renderBudgetTable(plan: BudgetPlan, title: string): string {
     lines.push('  (no consumers yet)');
   }
   lines.push('');
-  const proxyLimit = Math.min(plan.proxyConnectionLimit, plan.capacity - plan.directConnections);
-  lines.push(`  through the proxy: ${plan.proxyConnectionsAllocated} of ${proxyLimit} connections allocated`);
+  lines.push(`  through the proxy: ${plan.proxyConnectionsAllocated} of ${plan.proxyAllocatable} allocatable connections allocated`);
+  const elsewhere = plan.reservedConcurrencyElsewhere ? ` (+${plan.reservedConcurrencyElsewhere} by other functions of the account)` : '';
   const reservable = plan.reservableConcurrency === undefined ? '' : ` of ${plan.reservableConcurrency} the account can reserve`;
-  lines.push(`  reserved Lambda concurrency: ${plan.reservedConcurrency}${reservable}`);
+  lines.push(`  reserved Lambda concurrency: ${plan.reservedConcurrency}${elsewhere}${reservable}`);
   if (plan.problems.length > 0) {
     lines.push('');
     lines.push('  Problems:');
@@ -45,4 +48,25 @@ export function renderBudgetTable(plan: BudgetPlan, title: string): string {
     }
   }
   return lines.join('\n');
+}
+
+function consumerLabel(kind: AllocationKind): string {
+  switch (kind) {
+    case AllocationKind.FUNCTION: return 'function';
+    case AllocationKind.QUEUE_CONSUMER: return 'queue consumer';
+    case AllocationKind.MANAGED_INSTANCES: return 'managed instances';
+    default: return 'reserve';
+  }
+}
+
+function capCell(a: BudgetAllocation): string {
+  if (a.environments === undefined) {
+    return '-';
+  }
+  const share = a.computedShare ? ' (share)' : '';
+  switch (a.kind) {
+    case AllocationKind.QUEUE_CONSUMER: return `${a.environments} SQS max${share}`;
+    case AllocationKind.MANAGED_INSTANCES: return `${a.environments} envs`;
+    default: return `${a.environments} reserved${share}`;
+  }
 }

@@ -1,6 +1,5 @@
-import * as fs from 'fs';
 import * as path from 'path';
-import { Annotations, ArnFormat, attachCustomSynthesis, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, CfnElement, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -20,10 +19,12 @@ import { ConnectionBudget } from '../budget/connection-budget';
 import { engineFacts } from '../budget/engine-facts';
 import { DatabaseEngineFamily } from '../budget/engine-family';
 import { MaxConnections } from '../budget/max-connections';
-import { concurrencyElsewhere, reservedConcurrencyProblems } from '../functions/account-concurrency';
+import { accountUsage } from '../functions/account-concurrency';
 import { DatabaseEnvironmentVariables } from '../functions/environment-variables';
-import { ConnectFunctionOptions, DatabaseFunctionProps, DatabaseNodejsFunctionProps } from '../functions/function-props';
+import { ConnectFunctionOptions, DatabaseFunctionProps, DatabaseNodejsFunctionProps, DatabaseQueueConsumerProps, QueueConsumerOptions } from '../functions/function-props';
 import { connectExistingFunction, finishWiring, FunctionWiring, wireFunctionProps } from '../functions/function-wiring';
+import { connectQueueConsumer, finishQueueConsumer } from '../functions/queue-consumer';
+import { BudgetVerifier } from '../verify/budget-verifier';
 
 /** Characters left out of generated passwords: they break connection strings and shells. */
 const PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
@@ -112,8 +113,6 @@ export class ServerlessDatabase extends Construct {
       accountConcurrencyLimit: props.accountConcurrencyLimit,
       unreservedConcurrencyMinimum: props.unreservedConcurrencyMinimum,
     });
-
-    this.budget._concurrencyElsewhere = () => concurrencyElsewhere(Stack.of(this), this.budget);
 
     const dbSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
     this.functionSubnets = props.functionSubnets ?? {
@@ -224,6 +223,7 @@ export class ServerlessDatabase extends Construct {
     this.functionsScope = new Construct(this, 'Functions');
     const roleScope = new Construct(this, 'FunctionRoles');
     this.wiring = {
+      database: this,
       vpc: this.vpc,
       functionSubnets: this.functionSubnets,
       clientSecurityGroup: this.clientSecurityGroup,
@@ -241,7 +241,14 @@ export class ServerlessDatabase extends Construct {
     new CfnOutput(this, 'MaxConnections', { value: String(this.maxConnections), description: 'max_connections of the database' });
 
     this.node.addValidation({ validate: () => this.validateBudget() });
-    attachCustomSynthesis(this, { onSynthesize: session => this.writeBudgetArtifact(session.outdir) });
+    BudgetVerifier.register({
+      construct: this,
+      budget: this.budget,
+      engine: this.engineFamily,
+      instance: this.instance.node.defaultChild as CfnElement,
+      proxy: this.proxy.node.defaultChild as CfnElement,
+      artifactFile: () => this.budgetArtifactFile(),
+    });
   }
 
   /**
@@ -289,7 +296,35 @@ export class ServerlessDatabase extends Construct {
    * @param options how many connections one execution environment opens
    */
   public connectFunction(fn: lambda.Function, options: ConnectFunctionOptions = {}): void {
-    connectExistingFunction(this.wiring, fn, options.connectionsPerInvocation ?? 1);
+    connectExistingFunction(this.wiring, fn, options);
+  }
+
+  /**
+   * Creates a function that consumes an SQS queue, wired like `addFunction()`: the event source
+   * mapping's maximum concurrency is the function's cap in the budget (`maxConcurrency` when given,
+   * otherwise its share), and its reserved concurrency follows it, so the queue never starts more
+   * execution environments than the budget counted.
+   *
+   * @param id construct id of the function, under this database's `Functions` scope
+   * @param props the function's props and its queue
+   */
+  public addQueueConsumer(id: string, props: DatabaseQueueConsumerProps): lambda.Function {
+    const { queue, maxConcurrency, batchSize, maxBatchingWindow, reportBatchItemFailures, connectionsPerInvocation, ...functionProps } = props;
+    const wired = wireFunctionProps(this.wiring, id, { ...functionProps, connectionsPerInvocation });
+    const fn = new lambda.Function(this.functionsScope, id, wired.props);
+    finishQueueConsumer(this.wiring, fn, wired, props.runtime, { queue, maxConcurrency, batchSize, maxBatchingWindow, reportBatchItemFailures, connectionsPerInvocation });
+    return fn;
+  }
+
+  /**
+   * Wires a function you built yourself as the consumer of an SQS queue: like `connectFunction()`,
+   * and adds the queue's event source with a maximum concurrency from the budget.
+   *
+   * @param fn a function already placed in the database's VPC
+   * @param options the queue and how the consumer connects
+   */
+  public connectQueueConsumer(fn: lambda.Function, options: QueueConsumerOptions): void {
+    connectQueueConsumer(this.wiring, fn, options);
   }
 
   /**
@@ -439,8 +474,9 @@ export class ServerlessDatabase extends Construct {
   }
 
   private validateBudget(): string[] {
-    const plan = this.budget.plan();
-    const table = this.budget.toTable(this.node.path);
+    const usage = accountUsage(this, this.budget);
+    const plan = this.budget.plan(usage);
+    const table = this.budget.toTable(this.node.path, usage);
     const errors: string[] = [];
     if (plan.problems.length > 0) {
       errors.push(`The connection budget is over-committed.\n${table}`);
@@ -449,23 +485,15 @@ export class ServerlessDatabase extends Construct {
     if (idle !== undefined && idle > plan.proxyMaxConnectionsPercent) {
       errors.push(`\`proxy.maxIdleConnectionsPercent\` (${idle}) must not exceed the proxy's MaxConnectionsPercent (${plan.proxyMaxConnectionsPercent}, from the connection budget)`);
     }
-    if (this.isFirstDatabaseOfStack()) {
-      errors.push(...reservedConcurrencyProblems(Stack.of(this), plan.reservableConcurrency ?? Number.MAX_SAFE_INTEGER, plan.reservedConcurrency));
-    }
     if (errors.length === 0) {
       Annotations.of(this).addInfo(table);
     }
     return errors;
   }
 
-  /** The stack-wide concurrency check runs once per stack, not once per database. */
-  private isFirstDatabaseOfStack(): boolean {
-    return Stack.of(this).node.findAll().find(c => c instanceof ServerlessDatabase) === this;
-  }
-
-  private writeBudgetArtifact(outdir: string): void {
+  /** The budget as the templates deploy it, written by the template check beside the templates. */
+  private budgetArtifactFile(): string {
     const stack = Stack.of(this);
-    const file = path.join(outdir, `${stack.artifactId}.${Names.uniqueId(this)}.connection-budget.json`);
-    fs.writeFileSync(file, JSON.stringify({ database: this.node.path, ...this.budget.plan() }, undefined, 2));
+    return path.join(Stage.of(stack)!.outdir, `${stack.artifactId}.${Names.uniqueId(this)}.connection-budget.json`);
   }
 }

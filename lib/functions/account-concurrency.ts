@@ -1,55 +1,47 @@
 import { Stack, Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { wiredFunctionInfo } from './function-wiring';
-import { ConnectionBudget } from '../budget/connection-budget';
+import { wiredFunctionInfo } from './wired-registry';
+import { AccountConcurrencyUsage, ConnectionBudget } from '../budget/connection-budget';
 
 /**
- * Lambda refuses a deploy whose reserved concurrency leaves less than the unreserved minimum in
- * the account. Functions of the same stack share one account and region, so their reservations
- * (wired or not) are added up here; functions in other stacks cannot be known at synth time.
+ * The account and region a stack deploys to, as a key. Stacks whose environment is not known at
+ * synth time are all counted as one account: the safe assumption when nothing says otherwise.
  */
-export function reservedConcurrencyProblems(stack: Stack, reservable: number, budgetTotal: number): string[] {
-  if (budgetTotal > reservable) {
-    return []; // the budget reports this one itself
-  }
-  const reservations = functionsOf(stack)
-    .map(fn => ({ path: fn.node.path, concurrency: stack.resolve(fn.reservedConcurrentExecutions) }))
-    .filter(r => typeof r.concurrency === 'number' && r.concurrency > 0);
-  const total = reservations.reduce((a, r) => a + r.concurrency, 0);
-  if (total <= reservable) {
-    return [];
-  }
-  const list = reservations.map(r => `  ${r.path}: ${r.concurrency}`).join('\n');
-  return [
-    `The functions of stack ${stack.stackName} reserve ${total} concurrency but the account can reserve ${reservable} ` +
-    '(accountConcurrencyLimit less unreservedConcurrencyMinimum): Lambda would reject the deploy. Lower ' +
-    `reservedConcurrentExecutions, or raise the quota and set accountConcurrencyLimit.\n${list}`,
-  ];
+export function accountKey(stack: Stack): string {
+  const account = Token.isUnresolved(stack.account) ? '(unresolved account)' : stack.account;
+  const region = Token.isUnresolved(stack.region) ? '(unresolved region)' : stack.region;
+  return `${account}/${region}`;
+}
+
+/** Whether the stack's account or region is unknown at synth time. */
+export function hasUnresolvedEnvironment(stack: Stack): boolean {
+  return Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region);
 }
 
 /**
- * What the other functions of the stack take from the account: explicit reservations outside
- * `budget`, and how many functions of other budgets also take a computed share. Computed shares
- * of other budgets are counted as functions, not values, so no budget waits on another.
+ * What the other functions of the account take: explicit reservations outside `budget` in every
+ * stack of the app that deploys to the same account and region, and how many functions of other
+ * budgets take a computed share. Computed shares of other budgets are counted as functions, not
+ * values, so no budget waits on another.
  */
-export function concurrencyElsewhere(stack: Stack, budget: ConnectionBudget): { reserved: number; sharedFunctions: number } {
-  let reserved = 0;
-  let sharedFunctions = 0;
-  for (const fn of functionsOf(stack)) {
+export function accountUsage(scope: IConstruct, budget: ConnectionBudget): AccountConcurrencyUsage {
+  const key = accountKey(Stack.of(scope));
+  let reservedElsewhere = 0;
+  let sharedFunctionsElsewhere = 0;
+  for (const fn of scope.node.root.node.findAll()) {
+    if (!(fn instanceof lambda.CfnFunction) || accountKey(Stack.of(fn)) !== key) {
+      continue;
+    }
     const wired = wiredFunctionInfo(fn);
     if (wired?.budget === budget) {
       continue;
     }
     if (wired?.shared) {
-      sharedFunctions++;
+      sharedFunctionsElsewhere++;
     } else if (typeof fn.reservedConcurrentExecutions === 'number' && !Token.isUnresolved(fn.reservedConcurrentExecutions)) {
-      reserved += fn.reservedConcurrentExecutions;
+      reservedElsewhere += fn.reservedConcurrentExecutions;
     }
   }
-  return { reserved, sharedFunctions };
-}
-
-function functionsOf(stack: Stack): lambda.CfnFunction[] {
-  return stack.node.findAll().filter((c: IConstruct): c is lambda.CfnFunction => c instanceof lambda.CfnFunction);
+  return { reservedElsewhere, sharedFunctionsElsewhere };
 }

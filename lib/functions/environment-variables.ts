@@ -21,11 +21,16 @@ export class DatabaseEnvironmentVariables {
   public static readonly SECRET_ARN = 'SERVERLESS_RDS_SECRET_ARN';
   /** Connections one execution environment may open: the budget counted this many. */
   public static readonly CONNECTIONS_PER_INVOCATION = 'SERVERLESS_RDS_CONNECTIONS_PER_INVOCATION';
+  /**
+   * Connections one execution environment may open in all, for functions on Lambda Managed
+   * Instances (many requests at once per environment share this pool); set only for them.
+   */
+  public static readonly CONNECTIONS_PER_ENVIRONMENT = 'SERVERLESS_RDS_CONNECTIONS_PER_ENVIRONMENT';
 
   /** All names, to detect collisions with a user's own variables. */
   public static all(): string[] {
     const e = DatabaseEnvironmentVariables;
-    return [e.ENGINE, e.HOST, e.PORT, e.DATABASE, e.USER, e.REGION, e.AUTH, e.SECRET_ARN, e.CONNECTIONS_PER_INVOCATION];
+    return [e.ENGINE, e.HOST, e.PORT, e.DATABASE, e.USER, e.REGION, e.AUTH, e.SECRET_ARN, e.CONNECTIONS_PER_INVOCATION, e.CONNECTIONS_PER_ENVIRONMENT];
   }
 
   private constructor() {}

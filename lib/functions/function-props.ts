@@ -1,5 +1,7 @@
+import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 
 /**
  * Options for wiring a function that already exists to the database.
@@ -12,6 +14,76 @@ export interface ConnectFunctionOptions {
    * @default 1
    */
   readonly connectionsPerInvocation?: number;
+
+  /**
+   * For a function on a Lambda Managed Instances capacity provider: the most execution
+   * environments it may run, written into its `FunctionScalingConfig`.
+   *
+   * @default - the function's own `FunctionScalingConfig.MaxExecutionEnvironments`; required when
+   * it has none
+   */
+  readonly maxEnvironments?: number;
+
+  /**
+   * For a function on a Lambda Managed Instances capacity provider: connections one execution
+   * environment opens in all. The requests running at once in an environment share this pool
+   * (the runtime helper reads it from `SERVERLESS_RDS_CONNECTIONS_PER_ENVIRONMENT`).
+   *
+   * @default - connectionsPerInvocation x the function's PerExecutionEnvironmentMaxConcurrency
+   */
+  readonly connectionsPerEnvironment?: number;
+}
+
+/**
+ * How a function consumes an SQS queue. The event source mapping's maximum concurrency is the
+ * function's cap (Lambda scales SQS consumers up to it without throttling and retrying), and the
+ * function's reserved concurrency is set to the same number.
+ */
+export interface QueueConsumerOptions {
+  /** The queue the function consumes. */
+  readonly queue: sqs.IQueue;
+
+  /**
+   * The event source mapping's maximum concurrency (2..1000), the consumer's claim on the budget.
+   *
+   * @default - an equal share of what explicit allocations leave, between 2 and 1000
+   */
+  readonly maxConcurrency?: number;
+
+  /**
+   * Records per invocation.
+   *
+   * @default 10
+   */
+  readonly batchSize?: number;
+
+  /**
+   * How long Lambda gathers records before invoking the function.
+   *
+   * @default - no batching window
+   */
+  readonly maxBatchingWindow?: Duration;
+
+  /**
+   * Whether the function reports failed records individually (`batchItemFailures`).
+   *
+   * @default true
+   */
+  readonly reportBatchItemFailures?: boolean;
+
+  /**
+   * Database connections one execution environment opens at most.
+   *
+   * @default 1
+   */
+  readonly connectionsPerInvocation?: number;
+}
+
+/**
+ * Properties of a queue consumer created with `ServerlessDatabase.addQueueConsumer()`: any Lambda
+ * function, wired like `DatabaseFunctionProps`, fed by an SQS queue.
+ */
+export interface DatabaseQueueConsumerProps extends lambda.FunctionProps, QueueConsumerOptions {
 }
 
 /**

@@ -4,7 +4,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { accountUsage } from './account-concurrency';
 import { DatabaseEnvironmentVariables } from './environment-variables';
+import { ConnectFunctionOptions } from './function-props';
+import { recordWiredFunction, wiredFunctionInfo } from './wired-registry';
+import { AllocationKind } from '../budget/allocation';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { logWriteStatement } from '../database/access-policies';
 import { acknowledgeFunctionRoleWildcard } from '../database/nag-acknowledgments';
@@ -12,6 +16,8 @@ import { requireWholeNumber } from '../private/validate';
 
 /** What a database hands the wiring code: the network, the logs and the grants its functions need. */
 export interface FunctionWiring {
+  /** The database construct, named in errors. */
+  readonly database: Construct;
   readonly vpc: ec2.IVpc;
   readonly functionSubnets: ec2.SubnetSelection;
   readonly clientSecurityGroup: ec2.ISecurityGroup;
@@ -27,14 +33,6 @@ export interface FunctionWiring {
   tracingPolicy(): iam.IManagedPolicy;
   /** The database environment variables, without the per-function connection count. */
   connectionEnvironment(): Record<string, string>;
-}
-
-/** The budget each wired function belongs to, and whether its concurrency is a computed share. */
-const WIRED_FUNCTIONS = new WeakMap<lambda.CfnFunction, { budget: ConnectionBudget; shared: boolean }>();
-
-/** What a wired function's entry in the registry says, or undefined for functions not wired. */
-export function wiredFunctionInfo(cfn: lambda.CfnFunction): { budget: ConnectionBudget; shared: boolean } | undefined {
-  return WIRED_FUNCTIONS.get(cfn);
 }
 
 /** The props every wired function shares, whatever its flavour. */
@@ -57,7 +55,13 @@ export interface WiredProps<T> {
  */
 export function wireFunctionProps<T extends WireableProps>(wiring: FunctionWiring, id: string, props: T): WiredProps<T> {
   if (props.vpc && props.vpc !== wiring.vpc) {
-    throw new Error(`Function '${id}': \`vpc\` must be left unset (or be the database's VPC); wired functions run in the database's VPC`);
+    throw new Error(`Function '${id}' of ${wiring.database.node.path}: \`vpc\` must be left unset (or be the database's VPC); wired functions run in the database's VPC`);
+  }
+  if (wiring.roleScope.node.tryFindChild(id)) {
+    throw new Error(`${wiring.database.node.path} already has a function with the id '${id}': give each wired function its own id`);
+  }
+  if (props.vpcSubnets) {
+    requireSubnetsOfVpc(wiring, id, props.vpcSubnets);
   }
   const connectionsPerInvocation = props.connectionsPerInvocation ?? 1;
   requireWholeNumber(connectionsPerInvocation, `connectionsPerInvocation of function '${id}'`);
@@ -109,8 +113,13 @@ export function wireFunctionProps<T extends WireableProps>(wiring: FunctionWirin
   return { props: wired, role, tracing: props.tracing, connectionsPerInvocation };
 }
 
-/** Finishes a function created from `wireFunctionProps`: tracing, runtime check, budget. */
-export function finishWiring<T>(wiring: FunctionWiring, fn: lambda.Function, wired: WiredProps<T>, runtime: lambda.Runtime): void {
+/**
+ * Finishes a function created from `wireFunctionProps`: tracing, runtime check, budget. Returns
+ * its allocation name.
+ */
+export function finishWiring<T>(
+  wiring: FunctionWiring, fn: lambda.Function, wired: WiredProps<T>, runtime: lambda.Runtime, claim?: FunctionClaim,
+): string {
   const cfn = fn.node.defaultChild as lambda.CfnFunction;
   if (wired.tracing === lambda.Tracing.ACTIVE) {
     cfn.tracingConfig = { mode: 'Active' };
@@ -119,64 +128,159 @@ export function finishWiring<T>(wiring: FunctionWiring, fn: lambda.Function, wir
     cfn.tracingConfig = { mode: 'PassThrough' };
   }
   warnOnOldNodeRuntime(fn, runtime);
-  registerFunction(wiring.budget, fn, wired.connectionsPerInvocation);
+  return registerFunction(wiring, fn, claim ?? { kind: AllocationKind.FUNCTION, connectionsPerInvocation: wired.connectionsPerInvocation });
+}
+
+/** How a function claims its share: what the wiring learnt from its props or options. */
+export interface FunctionClaim {
+  readonly kind: AllocationKind;
+  readonly connectionsPerInvocation: number;
+  /** Managed instances: connections one environment holds and its maximum environments. */
+  readonly connectionsPerEnvironment?: number;
+  readonly maxEnvironments?: number;
+  /** Queue consumers: the maximum concurrency asked for. */
+  readonly maxConcurrency?: number;
 }
 
 /**
- * Enters a function in the budget. Without its own reserved concurrency it gets the budget's
- * share, written lazily because the share depends on every function added later.
+ * Enters a function in the budget. Without its own cap it gets the budget's share, written
+ * lazily because the share depends on every function added later, in this stack or any other
+ * stack of the same account.
  */
-function registerFunction(budget: ConnectionBudget, fn: lambda.Function, connectionsPerInvocation: number): void {
+export function registerFunction(wiring: FunctionWiring, fn: lambda.Function, claim: FunctionClaim): string {
   const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  const budget = wiring.budget;
+  const name = budgetName(wiring, fn);
   const explicit = cfn.reservedConcurrentExecutions;
-  const name = budgetName(fn);
   if (explicit !== undefined && Token.isUnresolved(explicit)) {
-    throw new Error(`reservedConcurrentExecutions of function '${name}' must be a number known at synth time, got an unresolved token`);
+    throw new Error(`reservedConcurrentExecutions of function '${fn.node.path}' must be a number known at synth time, got an unresolved token`);
   }
-  budget.allocateFunction(name, { reservedConcurrency: explicit, connectionsPerInvocation });
-  WIRED_FUNCTIONS.set(cfn, { budget, shared: explicit === undefined });
-  if (explicit === undefined) {
-    cfn.reservedConcurrentExecutions = Lazy.number({ produce: () => budget.concurrencyOf(name) });
+  const share = () => budget.concurrencyOf(name, accountUsage(wiring.database, budget));
+  let connectionsPerEnvironment = claim.connectionsPerInvocation;
+  let shared = false;
+  switch (claim.kind) {
+    case AllocationKind.MANAGED_INSTANCES:
+      connectionsPerEnvironment = claim.connectionsPerEnvironment!;
+      budget.allocateManagedInstances(name, { maxEnvironments: claim.maxEnvironments!, connectionsPerEnvironment });
+      break;
+    case AllocationKind.QUEUE_CONSUMER: {
+      const maxConcurrency = claim.maxConcurrency ?? explicit;
+      budget.allocateQueueConsumer(name, { maxConcurrency, connectionsPerInvocation: claim.connectionsPerInvocation });
+      shared = maxConcurrency === undefined;
+      if (explicit === undefined) {
+        cfn.reservedConcurrentExecutions = maxConcurrency ?? Lazy.number({ produce: share });
+      }
+      break;
+    }
+    default:
+      budget.allocateFunction(name, { reservedConcurrency: explicit, connectionsPerInvocation: claim.connectionsPerInvocation });
+      shared = explicit === undefined;
+      if (shared) {
+        cfn.reservedConcurrentExecutions = Lazy.number({ produce: share });
+      }
   }
+  recordWiredFunction(cfn, { budget, name, kind: claim.kind, shared, connectionsPerEnvironment });
+  return name;
 }
 
 /**
  * Wires a function the user built: it must already be in the database's VPC. Its role gets the
- * database's connect policy; its network and log permissions stay the user's.
+ * database's connect policy; its network and log permissions stay the user's. A function on a
+ * Lambda Managed Instances capacity provider is counted by environments x connections each.
  */
-export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Function, connectionsPerInvocation: number): void {
+export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Function, options: ConnectFunctionOptions, queue?: { maxConcurrency?: number }): string {
+  const connectionsPerInvocation = options.connectionsPerInvocation ?? 1;
   requireWholeNumber(connectionsPerInvocation, `connectionsPerInvocation of function '${fn.node.path}'`);
-  if (wiredFunctionInfo(fn.node.defaultChild as lambda.CfnFunction)) {
-    throw new Error(`Function '${fn.node.path}' is already wired to a database (the connection budget already has an allocation named '${budgetName(fn)}')`);
+  const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  if (wiredFunctionInfo(cfn)) {
+    throw new Error(`Function '${fn.node.path}' is already wired to a database (the connection budget already has an allocation named '${budgetName(wiring, fn)}')`);
   }
   if (!fn.isBoundToVpc) {
     throw new Error(
-      `Function '${fn.node.path}' is not in a VPC, so it cannot reach the proxy: create it with ` +
+      `Function '${fn.node.path}' is not in a VPC, so it cannot reach the proxy of ${wiring.database.node.path}: create it with ` +
       '`vpc: db.vpc, vpcSubnets: db.functionSubnets, securityGroups: [db.clientSecurityGroup]`, or use db.addFunction()',
     );
   }
+  const managed = managedInstancesClaim(wiring, fn, options, connectionsPerInvocation);
   if (!fn.connections.securityGroups.includes(wiring.clientSecurityGroup)) {
     fn.connections.addSecurityGroup(wiring.clientSecurityGroup);
     // lambda.Function wrote its security group ids when it was built: follow the connections.
-    const cfn = fn.node.defaultChild as lambda.CfnFunction;
     cfn.vpcConfig = {
       ...(cfn.vpcConfig as lambda.CfnFunction.VpcConfigProperty),
       securityGroupIds: Lazy.list({ produce: () => fn.connections.securityGroups.map(g => g.securityGroupId) }),
     };
   }
-  for (const [name, value] of Object.entries(databaseEnvironment(wiring, connectionsPerInvocation))) {
+  for (const [name, value] of Object.entries(databaseEnvironment(wiring, connectionsPerInvocation, managed?.connectionsPerEnvironment))) {
     fn.addEnvironment(name, value);
   }
   if (!fn.role) {
     throw new Error(`Function '${fn.node.path}' has no role to grant the database login to`);
   }
   fn.role.addManagedPolicy(wiring.connectPolicy);
-  registerFunction(wiring.budget, fn, connectionsPerInvocation);
+  if (managed && queue) {
+    throw new Error(`Function '${fn.node.path}' runs on Lambda Managed Instances and cannot be wired as a queue consumer: connect it with connectFunction()`);
+  }
+  return registerFunction(wiring, fn, managed ?? {
+    kind: queue ? AllocationKind.QUEUE_CONSUMER : AllocationKind.FUNCTION,
+    connectionsPerInvocation,
+    maxConcurrency: queue?.maxConcurrency,
+  });
 }
 
-/** Paths inside the stack keep the budget table readable; they are unique within it. */
-function budgetName(fn: lambda.Function): string {
-  return fn.node.path.slice(Stack.of(fn).node.path.length + 1);
+/**
+ * A function on a capacity provider runs many requests per environment: its cap is its maximum
+ * environments, written into the template when the user gave it as an option.
+ */
+function managedInstancesClaim(wiring: FunctionWiring, fn: lambda.Function, options: ConnectFunctionOptions, connectionsPerInvocation: number): FunctionClaim | undefined {
+  const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  const config = Stack.of(fn).resolve(cfn.capacityProviderConfig);
+  if (!config) {
+    if (options.maxEnvironments !== undefined || options.connectionsPerEnvironment !== undefined) {
+      throw new Error(`Function '${fn.node.path}': \`maxEnvironments\` and \`connectionsPerEnvironment\` apply to functions on a Lambda Managed Instances capacity provider only`);
+    }
+    return undefined;
+  }
+  const scaling = Stack.of(fn).resolve(cfn.functionScalingConfig) ?? {};
+  let maxEnvironments = options.maxEnvironments ?? scaling.maxExecutionEnvironments;
+  if (maxEnvironments === undefined) {
+    throw new Error(
+      `Function '${fn.node.path}' runs on Lambda Managed Instances without a maximum number of execution environments, so ` +
+      `its connections to ${wiring.database.node.path} have no bound: pass \`maxEnvironments\` to connectFunction()`,
+    );
+  }
+  requireWholeNumber(maxEnvironments, `maxEnvironments of function '${fn.node.path}'`);
+  if (options.maxEnvironments !== undefined) {
+    cfn.functionScalingConfig = { ...scaling, maxExecutionEnvironments: maxEnvironments };
+  }
+  const perEnvironment = config.lambdaManagedInstancesCapacityProviderConfig?.perExecutionEnvironmentMaxConcurrency
+    ?? config.LambdaManagedInstancesCapacityProviderConfig?.PerExecutionEnvironmentMaxConcurrency;
+  const connectionsPerEnvironment = options.connectionsPerEnvironment ?? connectionsPerInvocation * (typeof perEnvironment === 'number' ? perEnvironment : 1);
+  requireWholeNumber(connectionsPerEnvironment, `connectionsPerEnvironment of function '${fn.node.path}'`);
+  return { kind: AllocationKind.MANAGED_INSTANCES, connectionsPerInvocation, connectionsPerEnvironment, maxEnvironments };
+}
+
+/** Subnets handed to a wired function must be subnets of the database's VPC. */
+function requireSubnetsOfVpc(wiring: FunctionWiring, id: string, selection: ec2.SubnetSelection): void {
+  const known = [...wiring.vpc.publicSubnets, ...wiring.vpc.privateSubnets, ...wiring.vpc.isolatedSubnets].map(s => s.subnetId);
+  if (known.length === 0 || !selection.subnets) {
+    return;
+  }
+  const foreign = selection.subnets.filter(s => !known.includes(s.subnetId));
+  if (foreign.length > 0) {
+    throw new Error(
+      `Function '${id}' of ${wiring.database.node.path}: \`vpcSubnets\` names ${foreign.length} subnet(s) outside the database's VPC ` +
+      '(a function cannot reach the proxy from another VPC): choose subnets of db.vpc, or leave vpcSubnets unset for db.functionSubnets',
+    );
+  }
+}
+
+/**
+ * Paths inside the database's stack keep the budget table readable; a function of another stack
+ * is named by its full path, so names stay unique across stacks.
+ */
+function budgetName(wiring: FunctionWiring, fn: lambda.Function): string {
+  const stack = Stack.of(fn);
+  return stack === Stack.of(wiring.database) ? fn.node.path.slice(stack.node.path.length + 1) : fn.node.path;
 }
 
 /** Warns when a Node.js function uses a runtime older than Node.js 22. */
@@ -190,9 +294,13 @@ function warnOnOldNodeRuntime(fn: lambda.Function, runtime: lambda.Runtime): voi
   }
 }
 
-function databaseEnvironment(wiring: FunctionWiring, connectionsPerInvocation: number): Record<string, string> {
-  return {
+function databaseEnvironment(wiring: FunctionWiring, connectionsPerInvocation: number, connectionsPerEnvironment?: number): Record<string, string> {
+  const environment: Record<string, string> = {
     ...wiring.connectionEnvironment(),
     [DatabaseEnvironmentVariables.CONNECTIONS_PER_INVOCATION]: String(connectionsPerInvocation),
   };
+  if (connectionsPerEnvironment !== undefined) {
+    environment[DatabaseEnvironmentVariables.CONNECTIONS_PER_ENVIRONMENT] = String(connectionsPerEnvironment);
+  }
+  return environment;
 }

@@ -1,0 +1,60 @@
+import { Lazy, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { accountUsage } from './account-concurrency';
+import { QueueConsumerOptions } from './function-props';
+import { connectExistingFunction, finishWiring, FunctionWiring, WiredProps } from './function-wiring';
+import { AllocationKind } from '../budget/allocation';
+
+/**
+ * Wires `fn`, built by the user, as a consumer of `options.queue`: the event source mapping's
+ * maximum concurrency comes from the budget (its own when given, otherwise its share), and so
+ * does the function's reserved concurrency, so the mapping never asks for more environments than
+ * Lambda keeps for it.
+ */
+export function connectQueueConsumer(wiring: FunctionWiring, fn: lambda.Function, options: QueueConsumerOptions): void {
+  const explicit = explicitReservedConcurrency(fn, options);
+  const name = connectExistingFunction(wiring, fn, { connectionsPerInvocation: options.connectionsPerInvocation }, { maxConcurrency: options.maxConcurrency });
+  addQueueSource(wiring, fn, name, options, explicit);
+}
+
+/** Finishes a queue consumer created by the database from wired props. */
+export function finishQueueConsumer<T>(
+  wiring: FunctionWiring, fn: lambda.Function, wired: WiredProps<T>, runtime: lambda.Runtime, options: QueueConsumerOptions,
+): void {
+  const explicit = explicitReservedConcurrency(fn, options);
+  const name = finishWiring(wiring, fn, wired, runtime, {
+    kind: AllocationKind.QUEUE_CONSUMER,
+    connectionsPerInvocation: wired.connectionsPerInvocation,
+    maxConcurrency: options.maxConcurrency,
+  });
+  addQueueSource(wiring, fn, name, options, explicit);
+}
+
+/** The function's own reserved concurrency, refused when it is below the queue's maximum concurrency. */
+function explicitReservedConcurrency(fn: lambda.Function, options: QueueConsumerOptions): number | undefined {
+  if (!options.queue) {
+    throw new Error(`Queue consumer '${fn.node.path}' needs a \`queue\``);
+  }
+  const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  const explicit = Stack.of(fn).resolve(cfn.reservedConcurrentExecutions);
+  if (options.maxConcurrency !== undefined && typeof explicit === 'number' && explicit < options.maxConcurrency) {
+    throw new Error(
+      `Queue consumer '${fn.node.path}': maxConcurrency (${options.maxConcurrency}) is above its reservedConcurrentExecutions ` +
+      `(${explicit}), so Lambda would throttle the queue's batches: leave reservedConcurrentExecutions unset (it follows maxConcurrency)`,
+    );
+  }
+  return typeof explicit === 'number' ? explicit : undefined;
+}
+
+function addQueueSource(wiring: FunctionWiring, fn: lambda.Function, name: string, options: QueueConsumerOptions, explicit?: number): void {
+  const maxConcurrency = options.maxConcurrency
+    ?? explicit
+    ?? Lazy.number({ produce: () => wiring.budget.concurrencyOf(name, accountUsage(wiring.database, wiring.budget)) });
+  fn.addEventSource(new SqsEventSource(options.queue, {
+    maxConcurrency,
+    batchSize: options.batchSize,
+    maxBatchingWindow: options.maxBatchingWindow,
+    reportBatchItemFailures: options.reportBatchItemFailures ?? true,
+  }));
+}

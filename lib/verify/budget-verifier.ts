@@ -1,0 +1,289 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
+import { CfnElement, IPolicyValidationContextBeta1, IPolicyValidationPluginBeta1, PolicyValidationPluginReportBeta1, PolicyViolationBeta1, Stack, Stage } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { IConstruct } from 'constructs';
+import { reservedConcurrencyOf, readConsumerFacts } from './consumer-facts';
+import { DatabaseFacts, readDatabaseFacts, vpcKeyOfDatabase } from './database-facts';
+import { loginGrant } from './login-check';
+import { reachedDoor } from './reach-check';
+import { ResourceRef, TemplateSet } from './template-set';
+import { AllocationKind, BudgetAllocation } from '../budget/allocation';
+import { renderBudgetTable } from '../budget/budget-table';
+import { BudgetPlan } from '../budget/budget-plan';
+import { ConnectionBudget } from '../budget/connection-budget';
+import { DatabaseEngineFamily } from '../budget/engine-family';
+import { accountKey, accountUsage, hasUnresolvedEnvironment } from '../functions/account-concurrency';
+import { wiredFunctionInfo } from '../functions/wired-registry';
+
+/** What a database construct tells the check: its budget and where its resources are. */
+export interface DatabaseDeclaration {
+  /** The database construct, named in the report. */
+  readonly construct: IConstruct;
+  readonly budget: ConnectionBudget;
+  readonly engine: DatabaseEngineFamily;
+  readonly instance: CfnElement;
+  readonly proxy?: CfnElement;
+  /** The file the budget as deployed is written to. */
+  artifactFile(): string;
+}
+
+/** A function the budget of a database counts, and the line it is counted on. */
+interface CountedFunction {
+  readonly ref: ResourceRef;
+  readonly name: string;
+  readonly kind: AllocationKind;
+  readonly connectionsPerEnvironment: number;
+}
+
+const VERIFIERS = new WeakMap<IConstruct, BudgetVerifier>();
+
+/**
+ * Checks the synthesized CloudFormation of the whole app, after every Aspect and override, against
+ * the connection budget of every database: what the templates deploy must fit the database that
+ * the templates deploy, and every function that can log in to a database and reach it must be
+ * counted in its budget. Registered once per app as a policy-validation plugin.
+ */
+export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
+  /** Enters a database in the check of its app. */
+  public static register(declaration: DatabaseDeclaration): void {
+    const app = declaration.construct.node.root;
+    let verifier = VERIFIERS.get(app);
+    if (!verifier) {
+      verifier = new BudgetVerifier(app);
+      VERIFIERS.set(app, verifier);
+      addPlugin(app, verifier);
+    }
+    verifier.databases.push(declaration);
+  }
+
+  public readonly name = 'cdk-serverless-rds';
+  public readonly version = '1';
+  public readonly ruleIds = ['ConnectionBudget', 'SharedAccount', 'BudgetDrift'];
+  private readonly databases: DatabaseDeclaration[] = [];
+
+  private constructor(private readonly app: IConstruct) {}
+
+  public validate(_context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
+    const stacks = this.app.node.findAll().filter((c): c is Stack => Stack.isStack(c));
+    const templates = new TemplateSet(stacks.map(stack => ({
+      stackPath: stack.node.path,
+      templatePath: path.join(Stage.of(stack)!.outdir, stack.templateFile),
+      accountKey: accountKey(stack),
+    })));
+    const locate = (element: CfnElement): ResourceRef | undefined => {
+      const stack = Stack.of(element);
+      const template = templates.templates.find(t => t.stackPath === stack.node.path);
+      const logicalId = stack.resolve(element.logicalId);
+      return template && template.resources[logicalId] ? { template, logicalId } : undefined;
+    };
+    const violations: PolicyViolationBeta1[] = [];
+    for (const database of this.databases) {
+      violations.push(...this.verifyDatabase(database, templates, locate));
+    }
+    violations.push(...this.sharedAccountWarnings(stacks));
+    return { success: !violations.some(v => v.severity !== 'warning'), violations };
+  }
+
+  private verifyDatabase(database: DatabaseDeclaration, templates: TemplateSet, locate: (e: CfnElement) => ResourceRef | undefined): PolicyViolationBeta1[] {
+    const instance = locate(database.instance);
+    if (!instance) {
+      return [];
+    }
+    const proxy = database.proxy ? locate(database.proxy) : undefined;
+    const facts = readDatabaseFacts(templates, database.engine, instance, proxy);
+    const title = `${database.construct.node.path}, as synthesized`;
+    const problems: string[] = [...facts.unknowns.map(u => `The check could not read the template: ${u}.`)];
+    let budget: ConnectionBudget;
+    try {
+      budget = database.budget._rebuild(facts.maxConnections ?? database.budget.maxConnections, facts.maxConnectionsSource, facts.proxyMaxConnectionsPercent);
+    } catch (e) {
+      return [this.violation('ConnectionBudget', `${title}: ${(e as Error).message}`, [instance])];
+    }
+    const databaseVpc = vpcKeyOfDatabase(facts);
+    const counted = this.countedFunctions(database, locate);
+    const offenders: ResourceRef[] = [];
+    for (const fn of counted) {
+      const consumer = readConsumerFacts(templates, fn.ref, fn.connectionsPerEnvironment, databaseVpc, database.construct.node.path);
+      const kind = consumer.managedInstances ? AllocationKind.MANAGED_INSTANCES : fn.kind;
+      budget._addTemplateClaim(fn.name, kind, consumer.environments ?? 0, consumer.connectionsPerEnvironment);
+      if (consumer.problems.length > 0) {
+        problems.push(...consumer.problems);
+        offenders.push(fn.ref);
+      }
+    }
+    const reservationConsumers = this.reservationConsumers(database, templates, locate, databaseVpc, problems, offenders);
+    const countedRefs = [...counted.map(c => c.ref), ...reservationConsumers];
+    for (const fn of templates.resourcesOfType('AWS::Lambda::Function')) {
+      if (countedRefs.some(c => TemplateSet.same(c, fn))) {
+        continue;
+      }
+      const problem = uncountedClient(templates, facts, fn, database.construct.node.path);
+      if (problem) {
+        problems.push(problem);
+        offenders.push(fn);
+      }
+    }
+    const reservedElsewhere = templates.resourcesOfType('AWS::Lambda::Function')
+      .filter(fn => fn.template.accountKey === instance.template.accountKey && !counted.some(c => c.kind !== AllocationKind.MANAGED_INSTANCES && TemplateSet.same(c.ref, fn)))
+      .reduce((total, fn) => total + reservedConcurrencyOf(templates, fn), 0);
+    const computed = budget.plan({ reservedElsewhere });
+    if (facts.proxyMaxIdleConnectionsPercent !== undefined && facts.proxyMaxConnectionsPercent !== undefined
+      && facts.proxyMaxIdleConnectionsPercent > facts.proxyMaxConnectionsPercent) {
+      problems.push(`The proxy's MaxIdleConnectionsPercent (${facts.proxyMaxIdleConnectionsPercent}) exceeds its MaxConnectionsPercent (${facts.proxyMaxConnectionsPercent}): RDS rejects it.`);
+    }
+    const plan: BudgetPlan = { ...computed, problems: [...computed.problems, ...problems] };
+    const drift = driftLines(database.budget.plan(accountUsage(database.construct, database.budget)), plan);
+    writeArtifact(database.artifactFile(), database.construct.node.path, plan, drift);
+
+    const table = renderBudgetTable(plan, title);
+    const driftText = drift.length > 0 ? `\n  Differences from what the budget declared (overrides, Aspects, escape hatches):\n${drift.map(d => `  - ${d}`).join('\n')}` : '';
+    if (plan.problems.length > 0) {
+      return [this.violation(
+        'ConnectionBudget',
+        `The synthesized templates do not fit the connection budget of ${database.construct.node.path}.\n${table}${driftText}`,
+        [instance, ...offenders],
+      )];
+    }
+    if (drift.length > 0) {
+      return [{ ...this.violation('BudgetDrift', `The templates of ${database.construct.node.path} differ from what its budget declared, and still fit.\n${table}${driftText}`, [instance]), severity: 'warning' }];
+    }
+    return [];
+  }
+
+  /** Functions wired to this database, found by the L1 each wiring recorded. */
+  private countedFunctions(database: DatabaseDeclaration, locate: (e: CfnElement) => ResourceRef | undefined): CountedFunction[] {
+    const counted: CountedFunction[] = [];
+    for (const cfn of this.app.node.findAll()) {
+      if (!(cfn instanceof lambda.CfnFunction)) {
+        continue;
+      }
+      const wired = wiredFunctionInfo(cfn);
+      const ref = wired?.budget === database.budget ? locate(cfn) : undefined;
+      if (wired && ref) {
+        counted.push({ ref, name: wired.name, kind: wired.kind, connectionsPerEnvironment: wired.connectionsPerEnvironment });
+      }
+    }
+    return counted;
+  }
+
+  /** Functions standing behind a reservation must fit in it. */
+  private reservationConsumers(
+    database: DatabaseDeclaration, templates: TemplateSet, locate: (e: CfnElement) => ResourceRef | undefined,
+    databaseVpc: string | undefined, problems: string[], offenders: ResourceRef[],
+  ): ResourceRef[] {
+    const refs: ResourceRef[] = [];
+    for (const reservation of database.budget._reservationConsumers()) {
+      let total = 0;
+      for (const fn of reservation.consumers) {
+        const cfn = fn.node.defaultChild;
+        const ref = cfn instanceof lambda.CfnFunction ? locate(cfn) : undefined;
+        if (!ref) {
+          continue;
+        }
+        refs.push(ref);
+        const consumer = readConsumerFacts(templates, ref, 1, databaseVpc, database.construct.node.path);
+        problems.push(...consumer.problems);
+        total += (consumer.environments ?? 0) * consumer.connectionsPerEnvironment;
+        if (consumer.problems.length > 0) {
+          offenders.push(ref);
+        }
+      }
+      if (total > reservation.connections) {
+        problems.push(
+          `The functions behind the reservation '${reservation.name}' may hold ${total} connections (reserved concurrency x connections ` +
+          `per invocation) but it reserves ${reservation.connections}: raise the reservation or lower their reserved concurrency.`,
+        );
+      }
+    }
+    return refs;
+  }
+
+  /** Stacks without an explicit environment are checked as one account: say so once. */
+  private sharedAccountWarnings(stacks: Stack[]): PolicyViolationBeta1[] {
+    const agnostic = stacks.filter(s => !s.nested && hasUnresolvedEnvironment(s));
+    const withDatabase = this.databases.some(d => hasUnresolvedEnvironment(Stack.of(d.construct)));
+    if (!withDatabase || agnostic.length < 2) {
+      return [];
+    }
+    return [{
+      ruleName: 'SharedAccount',
+      description:
+        `${agnostic.length} stacks have no explicit account or region (${agnostic.map(s => s.node.path).join(', ')}); their reserved ` +
+        'concurrency is checked as if they all deploy to one account and region.',
+      fix: 'Give each stack an `env` with its account and region so that the check knows which stacks share an account.',
+      severity: 'warning',
+      violatingResources: [],
+    }];
+  }
+
+  private violation(ruleName: string, description: string, resources: ResourceRef[]): PolicyViolationBeta1 {
+    return {
+      ruleName,
+      description,
+      fix: 'Follow the problems listed in the table: each names its cause and the change that fixes it.',
+      severity: 'error',
+      violatingResources: resources.map(r => ({ resourceLogicalId: r.logicalId, templatePath: r.template.templatePath, locations: [] })),
+    };
+  }
+}
+
+/** A function outside the budget that can both log in to the database and reach it. */
+function uncountedClient(templates: TemplateSet, facts: DatabaseFacts, fn: ResourceRef, databasePath: string): string | undefined {
+  const props = templates.props(fn);
+  const door = reachedDoor(templates, facts, fn.template, props.VpcConfig);
+  if (!door) {
+    return undefined;
+  }
+  const login = loginGrant(templates, facts, fn.template, props.Role);
+  if (!login) {
+    return undefined;
+  }
+  return (
+    `Function ${TemplateSet.describe(fn)} can reach the ${door} of ${databasePath} and log in (${login}), but the connection ` +
+    'budget does not count it: wire it with db.connectFunction(fn) (or create it with db.addFunction()), or reserve its ' +
+    "connections with db.budget.reserve('name', connections, { consumers: [fn] })."
+  );
+}
+
+/** What the templates changed, line by line. */
+function driftLines(declared: BudgetPlan, deployed: BudgetPlan): string[] {
+  const lines: string[] = [];
+  if (declared.maxConnections !== deployed.maxConnections) {
+    lines.push(`max_connections is ${deployed.maxConnections} in the template (${deployed.maxConnectionsSource}); the budget counted ${declared.maxConnections}`);
+  }
+  if (declared.proxyMaxConnectionsPercent !== deployed.proxyMaxConnectionsPercent) {
+    lines.push(`the proxy's MaxConnectionsPercent is ${deployed.proxyMaxConnectionsPercent} in the template; the budget computed ${declared.proxyMaxConnectionsPercent}`);
+  }
+  const key = (a: BudgetAllocation) => `${a.kind === AllocationKind.RESERVATION ? 'r' : 'f'}:${a.name}`;
+  const before = new Map(declared.allocations.map(a => [key(a), a]));
+  for (const a of deployed.allocations) {
+    const b = before.get(key(a));
+    if (!b || a.kind === AllocationKind.RESERVATION) {
+      continue;
+    }
+    if (b.environments !== a.environments) {
+      lines.push(`${a.name}: ${a.environments} execution environments in the template; the budget counted ${b.environments}`);
+    }
+    if (b.connectionsPerInvocation !== a.connectionsPerInvocation) {
+      lines.push(`${a.name}: ${a.connectionsPerInvocation} connections per environment in the template; the budget counted ${b.connectionsPerInvocation}`);
+    }
+  }
+  return lines;
+}
+
+function writeArtifact(file: string, database: string, plan: BudgetPlan, drift: string[]): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify({ database, source: 'synthesized templates', ...plan, drift }, undefined, 2));
+}
+
+/** `Validations.of(app).addPlugins()` where aws-cdk-lib has it, the stage's plugin list before. */
+function addPlugin(app: IConstruct, plugin: IPolicyValidationPluginBeta1): void {
+  const validations = (cdk as any).Validations;
+  if (validations?.of) {
+    validations.of(app).addPlugins(plugin);
+  } else {
+    (app as any).policyValidationBeta1.push(plugin);
+  }
+}
