@@ -200,4 +200,26 @@ export interface ServerlessDatabaseProps {
    * @default 100
    */
   readonly unreservedConcurrencyMinimum?: number;
+
+  /**
+   * Share of the proxy's pool (`MaxConnectionsPercent` of `max_connections`) kept free of
+   * allocations. AWS recommends setting `MaxConnectionsPercent` at least 30% above the peak the
+   * proxy needs: the proxy spreads its quota over its nodes, keeps connections for monitoring and
+   * opens new connections before it closes old ones during scaling and failover. Lower it only
+   * when you have measured the proxy's peak.
+   *
+   * @default 30
+   */
+  readonly proxyHeadroomPercent?: number;
+
+  /**
+   * How much of the account's remaining reservable concurrency the functions without their own
+   * reserved concurrency may take together, in percent. Each such function gets an equal part of
+   * it (counted over every database of the app in the same account and region), and no more than
+   * its equal part of the proxy's allocatable connections; the rest of the account stays free for
+   * the account's other functions.
+   *
+   * @default 50
+   */
+  readonly sharedConcurrencyPercent?: number;
 }

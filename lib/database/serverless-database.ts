@@ -10,10 +10,12 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { resolveEngine, supportsPerformanceInsights } from './engine-support';
+import { IServerlessDatabase } from './i-serverless-database';
 import { acknowledgeDefaultPort, acknowledgeMonitoringLogStreams, acknowledgeNetworkInterfaceWildcard, acknowledgeXrayWildcard } from './nag-acknowledgments';
 import { functionPolicyStatements, monitoringRole, proxyUserArn, secretReadStatements } from './access-policies';
 import { ServerlessDatabaseProps } from './serverless-database-props';
 import { tunedParameters } from './tuned-parameters';
+import { rotationReachProblems } from './rotation-reach';
 import { storageSizes, validateDatabaseProps } from './validate-props';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { engineFacts } from '../budget/engine-facts';
@@ -44,7 +46,7 @@ const PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
  * db.addNodejsFunction('Api', { entry: 'src/api.ts', reservedConcurrentExecutions: 40 });
  * db.budget.reserve('Migrations', 5);
  */
-export class ServerlessDatabase extends Construct {
+export class ServerlessDatabase extends Construct implements IServerlessDatabase {
   /** The database instance. */
   public readonly instance: rds.DatabaseInstance;
   /** The RDS Proxy functions connect through. */
@@ -90,6 +92,7 @@ export class ServerlessDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: ServerlessDatabaseProps) {
     super(scope, id);
+    validateDatabaseProps(this, props);
     const engine = resolveEngine(props.engine);
     const instanceClass = `db.${props.instanceType.toString()}`;
     this.engineFamily = engine.family;
@@ -102,7 +105,6 @@ export class ServerlessDatabase extends Construct {
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     const keepOnDelete = removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
 
-    validateDatabaseProps(props);
     this.maxConnections = props.maxConnections ?? MaxConnections.forInstanceClass(engine.family, instanceClass);
     this.budget = new ConnectionBudget({
       engine: engine.family,
@@ -112,6 +114,8 @@ export class ServerlessDatabase extends Construct {
       proxyMaxConnectionsPercent: props.proxy?.maxConnectionsPercent,
       accountConcurrencyLimit: props.accountConcurrencyLimit,
       unreservedConcurrencyMinimum: props.unreservedConcurrencyMinimum,
+      proxyHeadroomPercent: props.proxyHeadroomPercent,
+      sharedConcurrencyPercent: props.sharedConcurrencyPercent,
     });
 
     const dbSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
@@ -199,6 +203,7 @@ export class ServerlessDatabase extends Construct {
 
     if (props.rotation ?? true) {
       this.addRotation(props, target);
+      this.node.addValidation({ validate: () => rotationReachProblems(this, props, this.functionSubnets) });
     }
     this.proxy = this.createProxy(props, target, dbSubnets, proxySecurityGroup);
     this.proxy.connections.allowFrom(this.clientSecurityGroup, ec2.Port.tcp(this.port), 'Wired functions to the proxy');

@@ -1,4 +1,5 @@
 import { Duration, Token } from 'aws-cdk-lib';
+import { IConstruct } from 'constructs';
 import { ServerlessDatabaseProps } from './serverless-database-props';
 import { requireKnownNumber, requireWholeNumber, requireWholeNumberBetween } from '../private/validate';
 
@@ -6,7 +7,19 @@ import { requireKnownNumber, requireWholeNumber, requireWholeNumberBetween } fro
  * Checks the props that need no other resource, before anything is created, so a mistake is
  * reported in the user's words instead of failing later at deploy.
  */
-export function validateDatabaseProps(props: ServerlessDatabaseProps): void {
+export function validateDatabaseProps(scope: IConstruct, props: ServerlessDatabaseProps): void {
+  try {
+    validateProps(props);
+  } catch (e) {
+    throw new Error(`${scope.node.path}: ${(e as Error).message}`);
+  }
+}
+
+function validateProps(props: ServerlessDatabaseProps): void {
+  if (!props.vpc || !props.engine || !props.instanceType) {
+    throw new Error('`vpc`, `engine` and `instanceType` are required');
+  }
+  validateInstanceType(props);
   if (props.maxConnections !== undefined) {
     requireWholeNumber(props.maxConnections, 'maxConnections');
   }
@@ -35,6 +48,29 @@ function validateProxyOptions(props: ServerlessDatabaseProps): void {
   const borrow = props.proxy?.borrowTimeout;
   if (borrow && !Token.isUnresolved(borrow.toSeconds()) && (borrow.toSeconds() < 1 || borrow.toSeconds() > 3600)) {
     throw new Error(`\`proxy.borrowTimeout\` must be between 1 second and 1 hour, got: ${borrow.toHumanString()}`);
+  }
+}
+
+/**
+ * `ec2.InstanceType` names the class without RDS's `db.` prefix, which the construct adds; and
+ * the budget needs the class at synth time unless `maxConnections` is given.
+ */
+function validateInstanceType(props: ServerlessDatabaseProps): void {
+  const name = props.instanceType.toString();
+  if (Token.isUnresolved(name)) {
+    if (props.maxConnections === undefined) {
+      throw new Error(
+        '`instanceType` is a token, unknown until deployment, so the connection budget cannot compute max_connections: ' +
+        'pass a literal instance type, or set `maxConnections` to the value of the class you deploy',
+      );
+    }
+    return;
+  }
+  if (name.startsWith('db.')) {
+    throw new Error(
+      `\`instanceType\` is '${name}', but ec2.InstanceType takes the class without RDS's 'db.' prefix (RDS would get ` +
+      `'db.${name}'): use new ec2.InstanceType('${name.slice(3)}') or ec2.InstanceType.of(...)`,
+    );
   }
 }
 

@@ -195,20 +195,17 @@ export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Funct
   if (wiredFunctionInfo(cfn)) {
     throw new Error(`Function '${fn.node.path}' is already wired to a database (the connection budget already has an allocation named '${budgetName(wiring, fn)}')`);
   }
-  if (!fn.isBoundToVpc) {
-    throw new Error(
-      `Function '${fn.node.path}' is not in a VPC, so it cannot reach the proxy of ${wiring.database.node.path}: create it with ` +
-      '`vpc: db.vpc, vpcSubnets: db.functionSubnets, securityGroups: [db.clientSecurityGroup]`, or use db.addFunction()',
-    );
-  }
   const managed = managedInstancesClaim(wiring, fn, options, connectionsPerInvocation);
-  if (!fn.connections.securityGroups.includes(wiring.clientSecurityGroup)) {
-    fn.connections.addSecurityGroup(wiring.clientSecurityGroup);
-    // lambda.Function wrote its security group ids when it was built: follow the connections.
-    cfn.vpcConfig = {
-      ...(cfn.vpcConfig as lambda.CfnFunction.VpcConfigProperty),
-      securityGroupIds: Lazy.list({ produce: () => fn.connections.securityGroups.map(g => g.securityGroupId) }),
-    };
+  // A function on Managed Instances runs in its capacity provider's network: create the provider
+  // with db.clientSecurityGroup and subnets of db.vpc (the template check verifies the VPC).
+  if (!managed) {
+    if (!fn.isBoundToVpc) {
+      throw new Error(
+        `Function '${fn.node.path}' is not in a VPC, so it cannot reach the proxy of ${wiring.database.node.path}: create it with ` +
+        '`vpc: db.vpc, vpcSubnets: db.functionSubnets, securityGroups: [db.clientSecurityGroup]`, or use db.addFunction()',
+      );
+    }
+    addClientSecurityGroup(wiring, fn);
   }
   for (const [name, value] of Object.entries(databaseEnvironment(wiring, connectionsPerInvocation, managed?.connectionsPerEnvironment))) {
     fn.addEnvironment(name, value);
@@ -225,6 +222,20 @@ export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Funct
     connectionsPerInvocation,
     maxConcurrency: queue?.maxConcurrency,
   });
+}
+
+/** Puts the function in the client security group, which alone may reach the proxy. */
+function addClientSecurityGroup(wiring: FunctionWiring, fn: lambda.Function): void {
+  if (fn.connections.securityGroups.includes(wiring.clientSecurityGroup)) {
+    return;
+  }
+  fn.connections.addSecurityGroup(wiring.clientSecurityGroup);
+  // lambda.Function wrote its security group ids when it was built: follow the connections.
+  const cfn = fn.node.defaultChild as lambda.CfnFunction;
+  cfn.vpcConfig = {
+    ...(cfn.vpcConfig as lambda.CfnFunction.VpcConfigProperty),
+    securityGroupIds: Lazy.list({ produce: () => fn.connections.securityGroups.map(g => g.securityGroupId) }),
+  };
 }
 
 /**

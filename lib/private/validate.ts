@@ -8,8 +8,11 @@ export function requireKnownNumber(value: number, prop: string): void {
   if (Token.isUnresolved(value)) {
     throw new Error(`\`${prop}\` must be a number known at synth time, got an unresolved token; pass a literal number`);
   }
+  if (typeof value === 'string') {
+    throw new Error(`\`${prop}\` must be a number, got the string '${value}': pass ${Number.isNaN(Number(value)) ? 'a number' : `${Number(value)}, not '${value}'`}`);
+  }
   if (typeof value !== 'number' || Number.isNaN(value)) {
-    throw new Error(`\`${prop}\` must be a number, got: ${String(value)}`);
+    throw new Error(`\`${prop}\` must be a number, got: ${String(value)} (${typeof value})`);
   }
 }
 

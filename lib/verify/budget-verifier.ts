@@ -4,7 +4,7 @@ import * as cdk from 'aws-cdk-lib';
 import { CfnElement, IPolicyValidationContextBeta1, IPolicyValidationPluginBeta1, PolicyValidationPluginReportBeta1, PolicyViolationBeta1, Stack, Stage } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
-import { reservedConcurrencyOf, readConsumerFacts } from './consumer-facts';
+import { functionNetwork, reservedConcurrencyOf, readConsumerFacts } from './consumer-facts';
 import { DatabaseFacts, readDatabaseFacts, vpcKeyOfDatabase } from './database-facts';
 import { loginGrant } from './login-check';
 import { reachedDoor } from './reach-check';
@@ -232,7 +232,8 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
 /** A function outside the budget that can both log in to the database and reach it. */
 function uncountedClient(templates: TemplateSet, facts: DatabaseFacts, fn: ResourceRef, databasePath: string): string | undefined {
   const props = templates.props(fn);
-  const door = reachedDoor(templates, facts, fn.template, props.VpcConfig);
+  const network = functionNetwork(templates, fn);
+  const door = reachedDoor(templates, facts, network.template, network.vpcConfig);
   if (!door) {
     return undefined;
   }

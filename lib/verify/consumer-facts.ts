@@ -119,9 +119,24 @@ function mappingsAboveReserved(templates: TemplateSet, fn: ResourceRef, targets:
   return problems;
 }
 
+/**
+ * The network a function runs in: its own VPC configuration, or on Lambda Managed Instances its
+ * capacity provider's. Returns the template the configuration's values belong to.
+ */
+export function functionNetwork(templates: TemplateSet, fn: ResourceRef): { template: ResourceRef['template']; vpcConfig: any } {
+  const props = templates.props(fn);
+  const arn = props.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig?.CapacityProviderArn;
+  const provider = arn !== undefined ? templates.target(fn.template, arn) : undefined;
+  if (provider && templates.resource(provider).Type === 'AWS::Lambda::CapacityProvider') {
+    return { template: provider.template, vpcConfig: templates.props(provider).VpcConfig };
+  }
+  return { template: fn.template, vpcConfig: props.VpcConfig };
+}
+
 /** A counted function must run in the database's VPC, or it cannot reach the proxy at all. */
 function networkProblems(templates: TemplateSet, fn: ResourceRef, name: string, databaseVpc: string | undefined, databasePath: string): string[] {
-  const vpcConfig = templates.props(fn).VpcConfig;
+  const network = functionNetwork(templates, fn);
+  const vpcConfig = network.vpcConfig;
   if (!vpcConfig) {
     return [`${name} is counted in the budget of ${databasePath} but is not in a VPC, so it cannot reach the database's proxy: place it in db.vpc.`];
   }
@@ -130,13 +145,13 @@ function networkProblems(templates: TemplateSet, fn: ResourceRef, name: string, 
   }
   const problems: string[] = [];
   for (const value of asList(vpcConfig.SecurityGroupIds)) {
-    const group = templates.target(fn.template, value);
+    const group = templates.target(network.template, value);
     if (group && templates.resource(group).Type === 'AWS::EC2::SecurityGroup' && vpcKeyOfGroup(templates, group) !== databaseVpc) {
       problems.push(`${name} uses the security group ${TemplateSet.describe(group)} of another VPC than ${databasePath}'s: a wired function must run in the database's VPC (db.vpc, db.functionSubnets).`);
     }
   }
   for (const value of asList(vpcConfig.SubnetIds)) {
-    const subnet = templates.target(fn.template, value);
+    const subnet = templates.target(network.template, value);
     if (subnet && templates.resource(subnet).Type === 'AWS::EC2::Subnet') {
       const vpc = templates.target(subnet.template, templates.props(subnet).VpcId);
       const key = vpc ? `${vpc.template.templatePath}#${vpc.logicalId}` : templates.literal(subnet.template, templates.props(subnet).VpcId);
