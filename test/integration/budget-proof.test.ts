@@ -1,5 +1,6 @@
 import { budgetForClass } from './budget-proof/budget-for-class';
 import { prepareProofTable, ProofResult, ProofTarget, renderProofTable, runCapped, runNaive } from './budget-proof/proof-runs';
+import { queueConsumerTemplate, runQueueConsumer } from './budget-proof/queue-consumer-run';
 import { PostgresServer, startPostgres } from './servers';
 
 /**
@@ -13,6 +14,8 @@ describe('connection budget on a real PostgreSQL (db.t4g.micro)', () => {
   let target: ProofTarget;
   let capped: ProofResult;
   let naive: ProofResult;
+  const consumer = queueConsumerTemplate('db.t4g.micro');
+  let queue: ProofResult;
 
   beforeAll(async () => {
     server = await startPostgres({ maxConnections: budget.maxConnections });
@@ -20,7 +23,8 @@ describe('connection budget on a real PostgreSQL (db.t4g.micro)', () => {
     await prepareProofTable(target);
     capped = await runCapped(target, 'capped', budget.concurrencyCap, 800);
     naive = await runNaive(target, 'naive', 150, 400);
-    console.log(`${budget.table}\n\n${renderProofTable([capped, naive])}`);
+    queue = await runQueueConsumer(target, 'queue', consumer.maximumConcurrency, 800, 10);
+    console.log(`${budget.table}\n\n${renderProofTable([capped, naive, queue])}`);
   });
 
   afterAll(async () => {
@@ -51,5 +55,14 @@ describe('connection budget on a real PostgreSQL (db.t4g.micro)', () => {
     // Refused while it held fewer established connections than max_connections: backends still in
     // their TLS and SCRAM handshake hold a slot too, so a connect storm fails early.
     expect(naive.peakConnections).toBeLessThanOrEqual(budget.maxConnections - 3);
+  });
+
+  test('a queue consumer at the MaximumConcurrency its synthesized template gives it: no connection error, every message written', () => {
+    // The template's figures for db.t4g.micro: the same max_connections, and the mapping's cap equal to the reserved concurrency.
+    expect(consumer.maxConnections).toBe(budget.maxConnections);
+    expect(consumer.maximumConcurrency).toBe(consumer.reservedConcurrency);
+    expect(consumer.maximumConcurrency).toBeGreaterThan(1);
+    expect(queue).toMatchObject({ invocations: 800, succeeded: 800, connectionErrors: 0, otherErrors: 0, rowsWritten: 800, lostWrites: 0 });
+    expect(queue.peakConnections).toBeLessThanOrEqual(consumer.maximumConcurrency);
   });
 });
