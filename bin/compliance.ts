@@ -14,6 +14,27 @@ export function applyCompliancePacks(app: App): void {
   );
 }
 
+/**
+ * Findings of a queue consumer answered by its queue: failed records go back to the queue and,
+ * after its maxReceiveCount, to the queue's dead-letter queue.
+ */
+export function acknowledgeQueueConsumer(consumer: IConstruct, deadLetterQueue: IConstruct): void {
+  for (const id of ['Serverless-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ']) {
+    Validations.of(consumer).acknowledge({
+      id,
+      reason: 'Fed by an SQS event source: a function dead-letter queue applies to asynchronous invocations only; failed records go to the source queue\'s dead-letter queue.',
+    });
+  }
+  Validations.of(consumer).acknowledge({
+    id: 'Serverless-LambdaEventSourceMappingDestination',
+    reason: 'SQS event source mappings take no on-failure destination; the source queue\'s redrive policy sends failed records to its dead-letter queue.',
+  });
+  Validations.of(deadLetterQueue).acknowledge({
+    id: 'Serverless-SQSRedrivePolicy',
+    reason: 'This queue is the dead-letter queue: its messages are kept 14 days for inspection, not redriven further.',
+  });
+}
+
 /** Findings the demo and examples answer by design, each with its reason. */
 export function acknowledgeDemoDecisions(database: ServerlessDatabase, synchronousFunctions: IConstruct[]): void {
   for (const fn of synchronousFunctions) {

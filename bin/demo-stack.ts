@@ -3,8 +3,9 @@ import { Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeDemoDecisions } from './compliance';
+import { acknowledgeDemoDecisions, acknowledgeQueueConsumer } from './compliance';
 import { IsolatedVpc } from './isolated-vpc';
 import { ServerlessDatabase } from '../lib';
 
@@ -46,9 +47,23 @@ export class DemoStack extends Stack {
       code: lambda.Code.fromAsset(path.join(__dirname, 'handlers', 'report')),
       reservedConcurrentExecutions: 5,
     });
+    // A queue consumer: the event source's maximum concurrency is its cap, taken from the budget.
+    const deadLetters = new sqs.Queue(this, 'JobsDeadLetters', { enforceSSL: true, retentionPeriod: Duration.days(14) });
+    const jobs = new sqs.Queue(this, 'Jobs', {
+      enforceSSL: true,
+      visibilityTimeout: Duration.seconds(60),
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 3 },
+    });
+    const consumer = this.database.addNodejsQueueConsumer('JobConsumer', {
+      ...handlerDefaults,
+      entry: path.join(__dirname, 'handlers', 'jobs.ts'),
+      queue: jobs,
+      maxConcurrency: 20,
+    });
     // Schema migrations connect directly, outside the proxy.
     this.database.budget.reserve('Migrations', 5);
 
     acknowledgeDemoDecisions(this.database, [api, worker, report]);
+    acknowledgeQueueConsumer(consumer, deadLetters);
   }
 }

@@ -44,28 +44,40 @@ describe('demo app (bin/)', () => {
     }
   });
 
-  test('shows the budget table at synth time and writes it to the cloud assembly', () => {
+  test('shows the budget table at synth time and writes the budget as synthesized to the cloud assembly', () => {
     Annotations.fromStack(stack).hasInfo('/ServerlessRdsDemo/Db', Match.stringLikeRegexp('Connection budget of ServerlessRdsDemo/Db'));
     const file = fs.readdirSync(result.outdir).find(f => f.endsWith('.connection-budget.json'));
     const budget = JSON.parse(fs.readFileSync(path.join(result.outdir, file!), 'utf8'));
+    expect(budget.source).toBe('synthesized templates');
     expect(budget.maxConnections).toBe(394);
     expect(budget.problems).toEqual([]);
+    expect(budget.drift).toEqual([]);
     expect(budget.allocations.map((a: { name: string }) => a.name)).toEqual(
-      ['Db/Functions/Api', 'Db/Functions/Report', 'Db/Functions/Worker', 'Migrations']);
+      ['Db/Functions/Api', 'Db/Functions/Worker', 'Db/Functions/Report', 'Db/Functions/JobConsumer', 'Migrations']);
   });
 
-  test('caps every function inside the proxy share', () => {
+  test('caps every function inside what the proxy may allocate, keeping its 30% headroom', () => {
     const template = Template.fromStack(stack);
     const percent = template.findResources('AWS::RDS::DBProxyTargetGroup');
     const maxPercent = Object.values(percent)[0].Properties.ConnectionPoolConfigurationInfo.MaxConnectionsPercent;
-    const proxyPool = Math.floor((394 * maxPercent) / 100);
+    // capacity 394 - 9 reserved - 20 admin = 365, less 5 direct (Migrations) = 360 for the proxy
+    const proxyPool = Math.min(Math.floor((394 * maxPercent) / 100), 360);
+    const allocatable = Math.floor((proxyPool * 70) / 100);
     const functions = Object.values(template.findResources('AWS::Lambda::Function'))
       .filter(f => f.Properties.Environment?.Variables?.SERVERLESS_RDS_HOST);
-    expect(functions).toHaveLength(3);
+    expect(functions).toHaveLength(4);
     const connections = functions.reduce((sum, f) =>
       sum + f.Properties.ReservedConcurrentExecutions * Number(f.Properties.Environment.Variables.SERVERLESS_RDS_CONNECTIONS_PER_INVOCATION), 0);
-    expect(connections).toBeLessThanOrEqual(proxyPool);
-    expect(connections).toBeGreaterThan(0.9 * proxyPool); // the share hands out what is left
+    expect(connections).toBeLessThanOrEqual(allocatable);
+    expect(connections).toBeGreaterThan(0.9 * allocatable); // the share hands out what is left
+  });
+
+  test('the queue consumer\'s event source is capped by the same number as its reserved concurrency', () => {
+    const template = Template.fromStack(stack);
+    const [mapping] = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+    expect(mapping.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 20 });
+    const consumer = template.toJSON().Resources[mapping.Properties.FunctionName.Ref];
+    expect(consumer.Properties.ReservedConcurrentExecutions).toBe(20);
   });
 
   test('matches the snapshot (structure; asset hashes normalized)', () => {

@@ -23,9 +23,9 @@ import { DatabaseEngineFamily } from '../budget/engine-family';
 import { MaxConnections } from '../budget/max-connections';
 import { accountUsage } from '../functions/account-concurrency';
 import { DatabaseEnvironmentVariables } from '../functions/environment-variables';
-import { ConnectFunctionOptions, DatabaseFunctionProps, DatabaseNodejsFunctionProps, DatabaseQueueConsumerProps, QueueConsumerOptions } from '../functions/function-props';
+import { ConnectFunctionOptions, DatabaseFunctionProps, DatabaseNodejsFunctionProps, DatabaseNodejsQueueConsumerProps, DatabaseQueueConsumerProps, QueueConsumerOptions } from '../functions/function-props';
 import { connectExistingFunction, finishWiring, FunctionWiring, wireFunctionProps } from '../functions/function-wiring';
-import { connectQueueConsumer, finishQueueConsumer } from '../functions/queue-consumer';
+import { connectQueueConsumer, finishQueueConsumer, splitQueueConsumerProps } from '../functions/queue-consumer';
 import { BudgetVerifier } from '../verify/budget-verifier';
 
 /** Characters left out of generated passwords: they break connection strings and shells. */
@@ -314,10 +314,27 @@ export class ServerlessDatabase extends Construct implements IServerlessDatabase
    * @param props the function's props and its queue
    */
   public addQueueConsumer(id: string, props: DatabaseQueueConsumerProps): lambda.Function {
-    const { queue, maxConcurrency, batchSize, maxBatchingWindow, reportBatchItemFailures, connectionsPerInvocation, ...functionProps } = props;
-    const wired = wireFunctionProps(this.wiring, id, { ...functionProps, connectionsPerInvocation });
+    const { functionProps, queueOptions } = splitQueueConsumerProps(props);
+    const wired = wireFunctionProps(this.wiring, id, functionProps);
     const fn = new lambda.Function(this.functionsScope, id, wired.props);
-    finishQueueConsumer(this.wiring, fn, wired, props.runtime, { queue, maxConcurrency, batchSize, maxBatchingWindow, reportBatchItemFailures, connectionsPerInvocation });
+    finishQueueConsumer(this.wiring, fn, wired, props.runtime, queueOptions);
+    return fn;
+  }
+
+  /**
+   * Creates a Node.js queue consumer bundled with esbuild, wired like `addQueueConsumer()` and
+   * bundled like `addNodejsFunction()`.
+   *
+   * @param id construct id of the function, under this database's `Functions` scope
+   * @param props the function's props and its queue
+   */
+  public addNodejsQueueConsumer(id: string, props: DatabaseNodejsQueueConsumerProps): nodejs.NodejsFunction {
+    const { functionProps, queueOptions } = splitQueueConsumerProps(props);
+    const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
+    const bundling = { bundleAwsSDK: true, ...props.bundling };
+    const wired = wireFunctionProps(this.wiring, id, { ...functionProps, runtime, bundling });
+    const fn = new nodejs.NodejsFunction(this.functionsScope, id, wired.props);
+    finishQueueConsumer(this.wiring, fn, wired, runtime, queueOptions);
     return fn;
   }
 

@@ -118,3 +118,11 @@ export interface DatabaseNodejsFunctionProps extends nodejs.NodejsFunctionProps 
    */
   readonly connectionsPerInvocation?: number;
 }
+
+/**
+ * Properties of a Node.js queue consumer created with
+ * `ServerlessDatabase.addNodejsQueueConsumer()`: bundled like `DatabaseNodejsFunctionProps`, fed by
+ * an SQS queue like `DatabaseQueueConsumerProps`.
+ */
+export interface DatabaseNodejsQueueConsumerProps extends nodejs.NodejsFunctionProps, QueueConsumerOptions {
+}

@@ -1,6 +1,6 @@
 import { Lazy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { accountUsage } from './account-concurrency';
 import { QueueConsumerOptions } from './function-props';
 import { connectExistingFunction, finishWiring, FunctionWiring, WiredProps } from './function-wiring';
@@ -31,6 +31,15 @@ export function finishQueueConsumer<T>(
   addQueueSource(wiring, fn, name, options, explicit);
 }
 
+/** Separates a queue consumer's props into the function's props and the queue options. */
+export function splitQueueConsumerProps<T extends QueueConsumerOptions>(props: T): { functionProps: Omit<T, 'queue' | 'maxConcurrency' | 'batchSize' | 'maxBatchingWindow' | 'reportBatchItemFailures'>; queueOptions: QueueConsumerOptions } {
+  const { queue, maxConcurrency, batchSize, maxBatchingWindow, reportBatchItemFailures, ...functionProps } = props;
+  return {
+    functionProps,
+    queueOptions: { queue, maxConcurrency, batchSize, maxBatchingWindow, reportBatchItemFailures, connectionsPerInvocation: props.connectionsPerInvocation },
+  };
+}
+
 /** The function's own reserved concurrency, refused when it is below the queue's maximum concurrency. */
 function explicitReservedConcurrency(fn: lambda.Function, options: QueueConsumerOptions): number | undefined {
   if (!options.queue) {
@@ -47,14 +56,36 @@ function explicitReservedConcurrency(fn: lambda.Function, options: QueueConsumer
   return typeof explicit === 'number' ? explicit : undefined;
 }
 
+/**
+ * The event source mapping, and the permissions to consume the queue in a customer-managed policy
+ * of the function's role (SqsEventSource would add them as an inline policy).
+ */
 function addQueueSource(wiring: FunctionWiring, fn: lambda.Function, name: string, options: QueueConsumerOptions, explicit?: number): void {
   const maxConcurrency = options.maxConcurrency
     ?? explicit
     ?? Lazy.number({ produce: () => wiring.budget.concurrencyOf(name, accountUsage(wiring.database, wiring.budget)) });
-  fn.addEventSource(new SqsEventSource(options.queue, {
-    maxConcurrency,
+  const reportBatchItemFailures = options.reportBatchItemFailures ?? true;
+  const mapping = fn.addEventSourceMapping('QueueSource', {
+    eventSourceArn: options.queue.queueArn,
     batchSize: options.batchSize,
     maxBatchingWindow: options.maxBatchingWindow,
-    reportBatchItemFailures: options.reportBatchItemFailures ?? true,
-  }));
+    maxConcurrency,
+    reportBatchItemFailures,
+  });
+  const statements = [new iam.PolicyStatement({ actions: QUEUE_CONSUME_ACTIONS, resources: [options.queue.queueArn] })];
+  if (options.queue.encryptionMasterKey) {
+    statements.push(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [options.queue.encryptionMasterKey.keyArn] }));
+  }
+  const policy = new iam.ManagedPolicy(fn, 'QueuePolicy', {
+    description: `Lets ${fn.node.path} consume its queue`,
+    statements,
+  });
+  if (!fn.role) {
+    throw new Error(`Queue consumer '${fn.node.path}' has no role to let consume its queue`);
+  }
+  policy.attachToRole(fn.role);
+  mapping.node.addDependency(policy);
 }
+
+/** What Lambda's poller needs on an SQS queue (the actions `grantConsumeMessages()` gives). */
+const QUEUE_CONSUME_ACTIONS = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
