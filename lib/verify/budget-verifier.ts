@@ -67,10 +67,15 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
 
   public validate(_context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
     const stacks = this.app.node.findAll().filter((c): c is Stack => Stack.isStack(c));
+    const templatePath = (stack: Stack) => path.join(Stage.of(stack)!.outdir, stack.templateFile);
     const templates = new TemplateSet(stacks.map(stack => ({
       stackPath: stack.node.path,
-      templatePath: path.join(Stage.of(stack)!.outdir, stack.templateFile),
+      templatePath: templatePath(stack),
       accountKey: accountKey(stack),
+      parent: stack.nestedStackParent && stack.nestedStackResource ? {
+        templatePath: templatePath(stack.nestedStackParent),
+        logicalId: stack.nestedStackParent.resolve((stack.nestedStackResource as CfnElement).logicalId),
+      } : undefined,
     })));
     const locate = (element: CfnElement): ResourceRef | undefined => {
       const stack = Stack.of(element);

@@ -16,6 +16,14 @@ export interface StackTemplate {
   readonly accountKey: string;
   readonly resources: Record<string, TemplateResource>;
   readonly outputs: Record<string, any>;
+  /** For a nested stack: its parent's template path and the logical id of its stack resource. */
+  readonly parent?: NestedStackLink;
+}
+
+/** Where a nested stack's parameters are given values. */
+export interface NestedStackLink {
+  readonly templatePath: string;
+  readonly logicalId: string;
 }
 
 /** A resource of one of the templates. */
@@ -29,6 +37,7 @@ export interface TemplateSource {
   readonly stackPath: string;
   readonly templatePath: string;
   readonly accountKey: string;
+  readonly parent?: NestedStackLink;
 }
 
 /**
@@ -72,7 +81,11 @@ export class TemplateSet {
       return undefined;
     }
     if (typeof value.Ref === 'string') {
-      return value.Ref in template.resources ? { template, logicalId: value.Ref } : undefined;
+      if (value.Ref in template.resources) {
+        return { template, logicalId: value.Ref };
+      }
+      const passed = this.parameterValue(template, value.Ref);
+      return passed ? this.target(passed.template, passed.value, depth + 1) : undefined;
     }
     const getAtt = value['Fn::GetAtt'];
     if (getAtt !== undefined) {
@@ -87,6 +100,10 @@ export class TemplateSet {
   public literal(template: StackTemplate, value: any, depth = 0): string | undefined {
     if (typeof value === 'string' || typeof value === 'number') {
       return String(value);
+    }
+    if (value && typeof value === 'object' && typeof value.Ref === 'string' && depth < 10) {
+      const passed = this.parameterValue(template, value.Ref);
+      return passed ? this.literal(passed.template, passed.value, depth + 1) : undefined;
     }
     const imported = depth < 10 ? this.importedValue(template, value) : undefined;
     return imported ? this.literal(imported.template, imported.value, depth + 1) : undefined;
@@ -119,6 +136,10 @@ export class TemplateSet {
     if (imported) {
       return this.references(imported.template, imported.value, depth + 1);
     }
+    const passed = typeof value.Ref === 'string' ? this.parameterValue(template, value.Ref) : undefined;
+    if (passed) {
+      return this.references(passed.template, passed.value, depth + 1);
+    }
     const refs: ResourceRef[] = [];
     const sub = value['Fn::Sub'];
     if (sub !== undefined) {
@@ -140,6 +161,14 @@ export class TemplateSet {
   /** Where a reference points, for messages. */
   public static describe(ref: ResourceRef): string {
     return `${ref.template.stackPath}/${ref.logicalId}`;
+  }
+
+  /** The value a parent stack passes to a nested stack's parameter. */
+  private parameterValue(template: StackTemplate, name: string): { template: StackTemplate; value: any } | undefined {
+    const link = template.parent;
+    const parent = link ? this.templates.find(t => t.templatePath === link.templatePath) : undefined;
+    const value = parent?.resources[link!.logicalId]?.Properties?.Parameters?.[name];
+    return parent && value !== undefined ? { template: parent, value } : undefined;
   }
 
   /** The value behind `Fn::ImportValue`, taken from the output that exports it. */
