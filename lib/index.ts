@@ -6,6 +6,7 @@ export * from './budget/connection-budget';
 export * from './database/proxy-options';
 export * from './database/serverless-database-props';
 export * from './database/i-serverless-database';
+export * from './database/wired-database';
 export * from './database/serverless-database';
 export * from './functions/environment-variables';
 export * from './functions/function-props';

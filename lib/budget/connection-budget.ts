@@ -129,6 +129,8 @@ interface Claim {
   readonly kind: AllocationKind;
   /** Environments it asked for; undefined takes a share. */
   readonly environments?: number;
+  /** Read from a template: whether the figure there was a share the budget computed. */
+  readonly computedShare?: boolean;
   readonly connectionsPerEnvironment: number;
   /** Whether its environments are reserved concurrency taken from the account. */
   readonly reservesConcurrency: boolean;
@@ -475,11 +477,12 @@ export class ConnectionBudget {
    *
    * @internal
    */
-  public _addTemplateClaim(name: string, kind: AllocationKind, environments: number, connectionsPerEnvironment: number): void {
+  public _addTemplateClaim(name: string, kind: AllocationKind, environments: number, connectionsPerEnvironment: number, computedShare: boolean): void {
     this.claims.push({
       name,
       kind,
       environments,
+      computedShare,
       connectionsPerEnvironment,
       reservesConcurrency: kind !== AllocationKind.MANAGED_INSTANCES,
       minimum: 0,
@@ -528,7 +531,7 @@ function claimAllocation(c: Claim, environments: number): BudgetAllocation {
     connections: environments * c.connectionsPerEnvironment,
     reservedConcurrency: c.reservesConcurrency ? environments : undefined,
     connectionsPerInvocation: c.connectionsPerEnvironment,
-    computedShare: c.environments === undefined,
+    computedShare: c.computedShare ?? c.environments === undefined,
     environments,
     maximumConcurrency: c.kind === AllocationKind.QUEUE_CONSUMER ? environments : undefined,
   };

@@ -1,31 +1,25 @@
-import * as path from 'path';
-import { Annotations, ArnFormat, CfnElement, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack, Stage } from 'aws-cdk-lib';
+import { CfnElement, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { resolveEngine, supportsPerformanceInsights } from './engine-support';
-import { IServerlessDatabase } from './i-serverless-database';
-import { acknowledgeDefaultPort, acknowledgeMonitoringLogStreams, acknowledgeNetworkInterfaceWildcard, acknowledgeXrayWildcard } from './nag-acknowledgments';
+import { acknowledgeDefaultPort, acknowledgeMonitoringLogStreams, acknowledgeNetworkInterfaceWildcard } from './nag-acknowledgments';
 import { functionPolicyStatements, monitoringRole, proxyUserArn, secretReadStatements } from './access-policies';
 import { ServerlessDatabaseProps } from './serverless-database-props';
 import { tunedParameters } from './tuned-parameters';
 import { rotationReachProblems } from './rotation-reach';
 import { storageSizes, validateDatabaseProps } from './validate-props';
+import { WiredDatabase } from './wired-database';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { engineFacts } from '../budget/engine-facts';
 import { DatabaseEngineFamily } from '../budget/engine-family';
 import { MaxConnections } from '../budget/max-connections';
 import { accountUsage } from '../functions/account-concurrency';
 import { DatabaseEnvironmentVariables } from '../functions/environment-variables';
-import { ConnectFunctionOptions, DatabaseFunctionProps, DatabaseNodejsFunctionProps, DatabaseNodejsQueueConsumerProps, DatabaseQueueConsumerProps, QueueConsumerOptions } from '../functions/function-props';
-import { connectExistingFunction, finishWiring, FunctionWiring, wireFunctionProps } from '../functions/function-wiring';
-import { connectQueueConsumer, finishQueueConsumer, splitQueueConsumerProps } from '../functions/queue-consumer';
 import { BudgetVerifier } from '../verify/budget-verifier';
 
 /** Characters left out of generated passwords: they break connection strings and shells. */
@@ -46,7 +40,7 @@ const PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
  * db.addNodejsFunction('Api', { entry: 'src/api.ts', reservedConcurrentExecutions: 40 });
  * db.budget.reserve('Migrations', 5);
  */
-export class ServerlessDatabase extends Construct implements IServerlessDatabase {
+export class ServerlessDatabase extends WiredDatabase {
   /** The database instance. */
   public readonly instance: rds.DatabaseInstance;
   /** The RDS Proxy functions connect through. */
@@ -87,8 +81,6 @@ export class ServerlessDatabase extends Construct implements IServerlessDatabase
 
   private readonly iamAuthentication: boolean;
   private readonly maxIdleConnectionsPercent?: number;
-  private readonly functionsScope: Construct;
-  private readonly wiring: FunctionWiring;
 
   constructor(scope: Construct, id: string, props: ServerlessDatabaseProps) {
     super(scope, id);
@@ -128,7 +120,7 @@ export class ServerlessDatabase extends Construct implements IServerlessDatabase
       enableKeyRotation: true,
       removalPolicy: keepOnDelete,
     });
-    this.allowLogsToUseKey();
+    this._allowLogsToUseKey(this.encryptionKey);
 
     const databaseSecurityGroup = new ec2.SecurityGroup(this, 'DatabaseSecurityGroup', {
       vpc: props.vpc, allowAllOutbound: false, description: `Database instance of ${this.node.path}: reachable from its proxy only`,
@@ -225,9 +217,8 @@ export class ServerlessDatabase extends Construct implements IServerlessDatabase
       statements: this.accessStatements(),
     });
 
-    this.functionsScope = new Construct(this, 'Functions');
     const roleScope = new Construct(this, 'FunctionRoles');
-    this.wiring = {
+    this._initWiring({
       database: this,
       vpc: this.vpc,
       functionSubnets: this.functionSubnets,
@@ -237,9 +228,9 @@ export class ServerlessDatabase extends Construct implements IServerlessDatabase
       functionPolicy,
       connectPolicy: this.connectPolicy,
       roleScope,
-      tracingPolicy: () => this.tracingPolicy(),
+      tracingPolicy: () => this._tracingPolicy(),
       connectionEnvironment: () => this.connectionEnvironment(),
-    };
+    });
 
     new CfnOutput(this, 'ProxyEndpoint', { value: this.proxy.endpoint, description: 'Host name functions connect to' });
     new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn, description: 'Master credentials (rotated)' });
@@ -252,101 +243,8 @@ export class ServerlessDatabase extends Construct implements IServerlessDatabase
       engine: this.engineFamily,
       instance: this.instance.node.defaultChild as CfnElement,
       proxy: this.proxy.node.defaultChild as CfnElement,
-      artifactFile: () => this.budgetArtifactFile(),
+      artifactFile: () => this._budgetArtifactFile(),
     });
-  }
-
-  /**
-   * Creates a Lambda function (any runtime) wired to the database: in its VPC, allowed through
-   * the proxy, given the database environment variables and a reserved concurrency the budget
-   * accepts.
-   *
-   * @param id construct id of the function, under this database's `Functions` scope
-   * @param props the function's props; `vpc` is filled in and must be left unset
-   */
-  public addFunction(id: string, props: DatabaseFunctionProps): lambda.Function {
-    const wired = wireFunctionProps(this.wiring, id, props);
-    const fn = new lambda.Function(this.functionsScope, id, wired.props);
-    finishWiring(this.wiring, fn, wired, props.runtime);
-    return fn;
-  }
-
-  /**
-   * Creates a Node.js function bundled with esbuild (locally when esbuild is installed), wired
-   * like `addFunction()`. Runtime: Node.js 24 unless given. The AWS SDK modules the handler
-   * imports are bundled too (`bundling.bundleAwsSDK` defaults to true here): AWS recommends
-   * shipping your own SDK rather than relying on the copy in Lambda's runtime, whose version and
-   * contents (the runtime helper's `@aws-sdk/rds-signer`) are not guaranteed.
-   *
-   * @param id construct id of the function, under this database's `Functions` scope
-   * @param props the function's props; `vpc` is filled in and must be left unset
-   */
-  public addNodejsFunction(id: string, props: DatabaseNodejsFunctionProps): nodejs.NodejsFunction {
-    const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
-    const bundling = { bundleAwsSDK: true, ...props.bundling };
-    const wired = wireFunctionProps(this.wiring, id, { ...props, runtime, bundling });
-    const fn = new nodejs.NodejsFunction(this.functionsScope, id, wired.props);
-    finishWiring(this.wiring, fn, wired, runtime);
-    return fn;
-  }
-
-  /**
-   * Wires a function you built yourself. It must already be in the database's VPC (use
-   * `vpc`, `functionSubnets` and `clientSecurityGroup` when you create it): this adds the client
-   * security group if missing, the environment variables, `connectPolicy` to its role and the
-   * budget allocation. Give its role `functionPolicy` and its logs `functionLogGroup` to match
-   * the functions `addFunction()` creates.
-   *
-   * @param fn a function already placed in the database's VPC
-   * @param options how many connections one execution environment opens
-   */
-  public connectFunction(fn: lambda.Function, options: ConnectFunctionOptions = {}): void {
-    connectExistingFunction(this.wiring, fn, options);
-  }
-
-  /**
-   * Creates a function that consumes an SQS queue, wired like `addFunction()`: the event source
-   * mapping's maximum concurrency is the function's cap in the budget (`maxConcurrency` when given,
-   * otherwise its share), and its reserved concurrency follows it, so the queue never starts more
-   * execution environments than the budget counted.
-   *
-   * @param id construct id of the function, under this database's `Functions` scope
-   * @param props the function's props and its queue
-   */
-  public addQueueConsumer(id: string, props: DatabaseQueueConsumerProps): lambda.Function {
-    const { functionProps, queueOptions } = splitQueueConsumerProps(props);
-    const wired = wireFunctionProps(this.wiring, id, functionProps);
-    const fn = new lambda.Function(this.functionsScope, id, wired.props);
-    finishQueueConsumer(this.wiring, fn, wired, props.runtime, queueOptions);
-    return fn;
-  }
-
-  /**
-   * Creates a Node.js queue consumer bundled with esbuild, wired like `addQueueConsumer()` and
-   * bundled like `addNodejsFunction()`.
-   *
-   * @param id construct id of the function, under this database's `Functions` scope
-   * @param props the function's props and its queue
-   */
-  public addNodejsQueueConsumer(id: string, props: DatabaseNodejsQueueConsumerProps): nodejs.NodejsFunction {
-    const { functionProps, queueOptions } = splitQueueConsumerProps(props);
-    const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
-    const bundling = { bundleAwsSDK: true, ...props.bundling };
-    const wired = wireFunctionProps(this.wiring, id, { ...functionProps, runtime, bundling });
-    const fn = new nodejs.NodejsFunction(this.functionsScope, id, wired.props);
-    finishQueueConsumer(this.wiring, fn, wired, runtime, queueOptions);
-    return fn;
-  }
-
-  /**
-   * Wires a function you built yourself as the consumer of an SQS queue: like `connectFunction()`,
-   * and adds the queue's event source with a maximum concurrency from the budget.
-   *
-   * @param fn a function already placed in the database's VPC
-   * @param options the queue and how the consumer connects
-   */
-  public connectQueueConsumer(fn: lambda.Function, options: QueueConsumerOptions): void {
-    connectQueueConsumer(this.wiring, fn, options);
   }
 
   /**
@@ -416,20 +314,6 @@ export class ServerlessDatabase extends Construct implements IServerlessDatabase
     return secretReadStatements(this, this.secret, this.encryptionKey);
   }
 
-  /** X-Ray actions for functions with active tracing, shared so tracing adds no policy per function. */
-  private tracingPolicy(): iam.IManagedPolicy {
-    const existing = this.node.tryFindChild('TracingPolicy') as iam.IManagedPolicy | undefined;
-    if (existing) {
-      return existing;
-    }
-    const policy = new iam.ManagedPolicy(this, 'TracingPolicy', {
-      description: `X-Ray tracing of the functions wired to ${this.node.path}`,
-      statements: [new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] })],
-    });
-    acknowledgeXrayWildcard(policy);
-    return policy;
-  }
-
   /** The proxy reads the credentials with a customer-managed policy instead of an inline one. */
   private proxyRole(): iam.Role {
     const policy = new iam.ManagedPolicy(this, 'ProxyPolicy', {
@@ -478,44 +362,11 @@ export class ServerlessDatabase extends Construct implements IServerlessDatabase
     });
   }
 
-  /** CloudWatch Logs encrypts the shared function log group with the database's key. */
-  private allowLogsToUseKey(): void {
-    const stack = Stack.of(this);
-    this.encryptionKey.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: {
-          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-            service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        },
-      },
-    }));
-  }
-
   private validateBudget(): string[] {
-    const usage = accountUsage(this, this.budget);
-    const plan = this.budget.plan(usage);
-    const table = this.budget.toTable(this.node.path, usage);
-    const errors: string[] = [];
-    if (plan.problems.length > 0) {
-      errors.push(`The connection budget is over-committed.\n${table}`);
-    }
+    const plan = this.budget.plan(accountUsage(this, this.budget));
     const idle = this.maxIdleConnectionsPercent;
-    if (idle !== undefined && idle > plan.proxyMaxConnectionsPercent) {
-      errors.push(`\`proxy.maxIdleConnectionsPercent\` (${idle}) must not exceed the proxy's MaxConnectionsPercent (${plan.proxyMaxConnectionsPercent}, from the connection budget)`);
-    }
-    if (errors.length === 0) {
-      Annotations.of(this).addInfo(table);
-    }
-    return errors;
-  }
-
-  /** The budget as the templates deploy it, written by the template check beside the templates. */
-  private budgetArtifactFile(): string {
-    const stack = Stack.of(this);
-    return path.join(Stage.of(stack)!.outdir, `${stack.artifactId}.${Names.uniqueId(this)}.connection-budget.json`);
+    return this._validateBudget(idle !== undefined && idle > plan.proxyMaxConnectionsPercent
+      ? [`\`proxy.maxIdleConnectionsPercent\` (${idle}) must not exceed the proxy's MaxConnectionsPercent (${plan.proxyMaxConnectionsPercent}, from the connection budget)`]
+      : []);
   }
 }

@@ -35,6 +35,8 @@ interface CountedFunction {
   readonly name: string;
   readonly kind: AllocationKind;
   readonly connectionsPerEnvironment: number;
+  /** Whether its cap in the template is the share the budget computed. */
+  readonly shared: boolean;
 }
 
 const VERIFIERS = new WeakMap<IConstruct, BudgetVerifier>();
@@ -112,7 +114,7 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
     for (const fn of counted) {
       const consumer = readConsumerFacts(templates, fn.ref, fn.connectionsPerEnvironment, databaseVpc, database.construct.node.path);
       const kind = consumer.managedInstances ? AllocationKind.MANAGED_INSTANCES : fn.kind;
-      budget._addTemplateClaim(fn.name, kind, consumer.environments ?? 0, consumer.connectionsPerEnvironment);
+      budget._addTemplateClaim(fn.name, kind, consumer.environments ?? 0, consumer.connectionsPerEnvironment, fn.shared);
       if (consumer.problems.length > 0) {
         problems.push(...consumer.problems);
         offenders.push(fn.ref);
@@ -167,7 +169,7 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
       const wired = wiredFunctionInfo(cfn);
       const ref = wired?.budget === database.budget ? locate(cfn) : undefined;
       if (wired && ref) {
-        counted.push({ ref, name: wired.name, kind: wired.kind, connectionsPerEnvironment: wired.connectionsPerEnvironment });
+        counted.push({ ref, name: wired.name, kind: wired.kind, connectionsPerEnvironment: wired.connectionsPerEnvironment, shared: wired.shared });
       }
     }
     return counted;

@@ -86,6 +86,21 @@ describe('capacity and the proxy share', () => {
     expect(allocation(budget, 'migrations')).toMatchObject({ kind: AllocationKind.RESERVATION, path: ConnectionPath.DIRECT, connections: 20 });
   });
 
+  test('30% of the proxy pool is kept as headroom by default; the rest may be allocated', () => {
+    // WHEN
+    const plan = pg394().plan();
+    // THEN: pool min(362, 365 - 0) = 362; allocatable floor(362 x 70 / 100) = floor(253.4) = 253; headroom 362 - 253 = 109
+    expect(plan.proxyHeadroomPercent).toBe(30);
+    expect(plan.proxyAllocatable).toBe(253);
+    expect(plan.proxyHeadroom).toBe(109);
+  });
+
+  test('proxyHeadroomPercent changes the headroom', () => {
+    // pool 362; 0%: allocatable 362, headroom 0; 90%: allocatable floor(362 x 10 / 100) = 36, headroom 326
+    expect(pg394({ proxyHeadroomPercent: 0 }).plan()).toMatchObject({ proxyAllocatable: 362, proxyHeadroom: 0 });
+    expect(pg394({ proxyHeadroomPercent: 90 }).plan()).toMatchObject({ proxyAllocatable: 36, proxyHeadroom: 326 });
+  });
+
   test('proxy reservations do not lower the percent, they count against the proxy', () => {
     const budget = pg394();
     budget.reserve('worker', 30, { path: ConnectionPath.PROXY });
@@ -122,20 +137,21 @@ describe('function allocations', () => {
       reservedConcurrency: 50,
       connectionsPerInvocation: 2,
       computedShare: false,
+      environments: 50,
     });
     expect(budget.concurrencyOf('api')).toBe(50);
     expect(budget.plan().proxyConnectionsAllocated).toBe(100);
     expect(budget.plan().reservedConcurrency).toBe(50);
   });
 
-  test('functions without reservedConcurrency share the proxy limit equally', () => {
+  test('functions without reservedConcurrency share the allocatable connections equally', () => {
     const budget = pg394();
     budget.allocateFunction('a');
     budget.allocateFunction('b');
-    // floor(362 / 2)
-    expect(budget.concurrencyOf('a')).toBe(181);
-    expect(budget.concurrencyOf('b')).toBe(181);
-    expect(allocation(budget, 'a')).toMatchObject({ computedShare: true, connections: 181, connectionsPerInvocation: 1 });
+    // connections: floor(253 / 2) = 126; account: floor(900 x 50 / 100 / 2) = 225; min(126, 225) = 126
+    expect(budget.concurrencyOf('a')).toBe(126);
+    expect(budget.concurrencyOf('b')).toBe(126);
+    expect(allocation(budget, 'a')).toMatchObject({ computedShare: true, connections: 126, connectionsPerInvocation: 1, environments: 126 });
     expect(budget.plan().problems).toEqual([]);
   });
 
@@ -147,12 +163,12 @@ describe('function allocations', () => {
     // WHEN
     budget.allocateFunction('a');
     budget.allocateFunction('b', { connectionsPerInvocation: 3 });
-    // THEN: (362 - 100 - 30) / 2 = 116 connections each
-    expect(budget.concurrencyOf('a')).toBe(116);
-    expect(budget.concurrencyOf('b')).toBe(38); // floor(116 / 3)
-    expect(allocation(budget, 'b').connections).toBe(114);
+    // THEN: floor((253 - 100 - 30) / 2) = 61 connections each; account: floor((900 - 50) x 50 / 100 / 2) = 212
+    expect(budget.concurrencyOf('a')).toBe(61); // min(61, 212)
+    expect(budget.concurrencyOf('b')).toBe(20); // min(floor(61 / 3), 212)
+    expect(allocation(budget, 'b').connections).toBe(60);
     const plan = budget.plan();
-    expect(plan.proxyConnectionsAllocated).toBe(100 + 30 + 116 + 114);
+    expect(plan.proxyConnectionsAllocated).toBe(100 + 30 + 61 + 60); // 251 <= 253
     expect(plan.problems).toEqual([]);
   });
 
@@ -160,17 +176,20 @@ describe('function allocations', () => {
     const budget = pg394();
     budget.reserve('migrations', 20);
     budget.allocateFunction('a');
-    expect(budget.concurrencyOf('a')).toBe(342);
+    // pool min(342, 345) = 342; allocatable floor(342 x 70 / 100) = 239; account floor(900 x 50 / 100) = 450
+    expect(budget.concurrencyOf('a')).toBe(239);
   });
 
-  test('a share is bounded by the account concurrency that can be reserved (1000 - 100 by default)', () => {
-    // GIVEN a database whose 4700 proxy connections outnumber the account's concurrency
+  test('a share is bounded by half the account concurrency that can be reserved ((1000 - 100) x 50% by default)', () => {
+    // GIVEN a database whose allocatable proxy connections outnumber the account's concurrency
     const budget = mysql5000();
     // WHEN
     budget.allocateFunction('a');
-    // THEN
+    // THEN: capacity 5000 - 3 - 250 = 4747; percent 94, limit 4700; allocatable floor(4700 x 70 / 100) = 3290
     expect(budget.plan().proxyConnectionLimit).toBe(4700);
-    expect(budget.concurrencyOf('a')).toBe(900);
+    expect(budget.plan().proxyAllocatable).toBe(3290);
+    // min(3290, floor(900 x 50 / 100 / 1)) = 450
+    expect(budget.concurrencyOf('a')).toBe(450);
     expect(budget.plan().reservableConcurrency).toBe(900);
     expect(budget.plan().problems).toEqual([]);
   });
@@ -180,16 +199,19 @@ describe('function allocations', () => {
     budget.allocateFunction('explicit', { reservedConcurrency: 100 });
     budget.allocateFunction('a');
     budget.allocateFunction('b');
-    expect(budget.concurrencyOf('a')).toBe(400);
-    expect(budget.concurrencyOf('b')).toBe(400);
-    expect(budget.plan().reservedConcurrency).toBe(900);
+    // account left 900 - 100 = 800; floor(800 x 50 / 100 / 2) = 200; connections floor((3290 - 100) / 2) = 1595
+    expect(budget.concurrencyOf('a')).toBe(200);
+    expect(budget.concurrencyOf('b')).toBe(200);
+    expect(budget.plan().reservedConcurrency).toBe(500); // 100 + 200 + 200
     expect(budget.plan().problems).toEqual([]);
   });
 
+  // Half of the reservable concurrency, all below the 3290 allocatable connections:
   test.each([
-    [{ accountConcurrencyLimit: 3000 }, 2900],
-    [{ unreservedConcurrencyMinimum: 500 }, 500],
-    [{ accountConcurrencyLimit: 2000, unreservedConcurrencyMinimum: 0 }, 2000],
+    [{ accountConcurrencyLimit: 3000 }, 1450], // (3000 - 100) x 50 / 100
+    [{ unreservedConcurrencyMinimum: 500 }, 250], // (1000 - 500) x 50 / 100
+    [{ accountConcurrencyLimit: 2000, unreservedConcurrencyMinimum: 0 }, 1000], // (2000 - 0) x 50 / 100
+    [{ sharedConcurrencyPercent: 100 }, 900], // (1000 - 100) x 100 / 100
   ])('with %p a single shared function gets %i', (props, expected) => {
     const budget = mysql5000(props);
     budget.allocateFunction('a');
@@ -209,32 +231,44 @@ describe('over-commitment is reported in plan().problems', () => {
     expect(pg394().plan().problems).toEqual([]);
   });
 
-  test('explicit allocations exceeding the proxy limit', () => {
+  test('explicit allocations exceeding what the proxy may allocate', () => {
     const budget = pg394();
     budget.allocateFunction('api', { reservedConcurrency: 400 });
     const problems = budget.plan().problems;
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/need 400 connections but the proxy may open 362/);
+    // pool 362, allocatable floor(362 x 70 / 100) = 253
+    expect(problems[0]).toMatch(/need 400 connections but 253 may be allocated \(the proxy pool of 362 less its 30% headroom\)/);
   });
 
-  test('proxy reservations and functions exceeding the proxy limit together', () => {
+  test('an allocation inside the proxy pool but inside its headroom is a problem', () => {
     const budget = pg394();
-    budget.allocateFunction('api', { reservedConcurrency: 300 });
-    budget.reserve('worker', 63, { path: ConnectionPath.PROXY });
-    expect(budget.plan().problems.join('\n')).toMatch(/need 363 connections but the proxy may open 362/);
+    budget.allocateFunction('api', { reservedConcurrency: 300 }); // 253 < 300 <= 362
+    expect(budget.plan().problems.join('\n')).toMatch(/need 300 connections but 253 may be allocated \(the proxy pool of 362 less its 30% headroom\)/);
   });
 
-  test('an allocation that exactly fills the proxy limit is fine', () => {
+  test('proxy reservations and functions exceeding what the proxy may allocate together', () => {
     const budget = pg394();
-    budget.allocateFunction('api', { reservedConcurrency: 181, connectionsPerInvocation: 2 });
-    expect(budget.plan().problems).toEqual([]);
+    // each fits alone; 200 + 54 = 254 = allocatable 253 + 1
+    budget.allocateFunction('api', { reservedConcurrency: 200 });
+    budget.reserve('worker', 54, { path: ConnectionPath.PROXY });
+    expect(budget.plan().problems.join('\n')).toMatch(/need 254 connections but 253 may be allocated/);
+  });
+
+  test('an allocation that exactly fills what the proxy may allocate is fine', () => {
+    const budget = pg394();
+    // 23 x 11 = 253 = floor(362 x 70 / 100)
+    budget.allocateFunction('api', { reservedConcurrency: 23, connectionsPerInvocation: 11 });
+    const plan = budget.plan();
+    expect(plan.proxyConnectionsAllocated).toBe(253);
+    expect(plan.proxyAllocatable).toBe(253);
+    expect(plan.problems).toEqual([]);
   });
 
   test('direct reservations that eat the whole capacity', () => {
     const budget = pg394();
     budget.reserve('bi', 365);
     const plan = budget.plan();
-    expect(plan.problems.join('\n')).toMatch(/Direct reservations take 365 of the capacity of 365, leaving nothing for the proxy/);
+    expect(plan.problems.join('\n')).toMatch(/Direct reservations take 365 connections but the capacity is 365, leaving nothing for the proxy/);
   });
 
   test('direct reservations that leave the proxy less than 1% of max_connections', () => {
@@ -249,14 +283,16 @@ describe('over-commitment is reported in plan().problems', () => {
   });
 
   test('a shared function whose share is less than 1', () => {
-    // GIVEN explicit allocations take the whole proxy limit
+    // GIVEN explicit allocations take every allocatable connection (253)
     const budget = pg394();
-    budget.allocateFunction('api', { reservedConcurrency: 362 });
+    budget.allocateFunction('api', { reservedConcurrency: 253 });
     // WHEN
     budget.allocateFunction('cron');
-    // THEN
+    // THEN: connections floor((253 - 253) / 1) = 0; account floor((900 - 253) x 50 / 100 / 1) = floor(323.5) = 323
     expect(budget.concurrencyOf('cron')).toBe(0);
-    expect(budget.plan().problems.join('\n')).toMatch(/Function 'cron' has no reserved concurrency set and the budget has nothing left/);
+    const problems = budget.plan().problems;
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/Function 'cron' has no cap of its own and the budget has too little left to share with it \(0 connections and 323 concurrency per consumer without a cap\)/);
   });
 
   test('a shared function needing more connections per invocation than its share', () => {
@@ -285,7 +321,8 @@ describe('over-commitment is reported in plan().problems', () => {
     budget.allocateFunction('a');
     // THEN
     expect(budget.concurrencyOf('a')).toBe(0);
-    expect(budget.plan().problems.join('\n')).toMatch(new RegExp(`leaves nothing to reserve \\(reservable: ${limit - 100}\\)`));
+    expect(budget.plan().problems.join('\n')).toMatch(new RegExp(
+      `accountConcurrencyLimit ${limit}\\) does not exceed the concurrency Lambda keeps unreserved \\(unreservedConcurrencyMinimum 100\\), so no function can reserve any`));
   });
 
   // A new account (limit 10) can still hold a database whose consumers are not functions.
@@ -311,8 +348,9 @@ describe('proxyMaxConnectionsPercent override', () => {
     budget.allocateFunction('a');
     const plan = budget.plan();
     expect(plan.proxyMaxConnectionsPercent).toBe(50);
-    expect(plan.proxyConnectionLimit).toBe(197);
-    expect(budget.concurrencyOf('a')).toBe(197);
+    expect(plan.proxyConnectionLimit).toBe(197); // floor(394 x 50 / 100)
+    expect(plan.proxyAllocatable).toBe(137); // floor(197 x 70 / 100)
+    expect(budget.concurrencyOf('a')).toBe(137); // min(137, floor(900 x 50 / 100))
     expect(plan.problems).toEqual([]);
   });
 
@@ -330,8 +368,9 @@ describe('proxyMaxConnectionsPercent override', () => {
     const budget = pg394({ proxyMaxConnectionsPercent: 100 });
     budget.reserve('migrations', 65);
     budget.allocateFunction('a');
-    // proxy share 365 - 65 = 300 although the override allows 394
-    expect(budget.concurrencyOf('a')).toBe(300);
+    // proxy share 365 - 65 = 300 although the override allows 394; allocatable floor(300 x 70 / 100) = 210
+    expect(budget.plan().proxyAllocatable).toBe(210);
+    expect(budget.concurrencyOf('a')).toBe(210);
     expect(budget.plan().problems).toHaveLength(1);
   });
 });
@@ -354,6 +393,8 @@ describe('input validation', () => {
     ['percent lazy', { proxyMaxConnectionsPercent: aLazy() }, /`proxyMaxConnectionsPercent` must be a number known at synth time/],
     ['accountConcurrencyLimit 0', { accountConcurrencyLimit: 0 }, /`accountConcurrencyLimit` must be a positive whole number, got: 0/],
     ['unreservedConcurrencyMinimum negative', { unreservedConcurrencyMinimum: -1 }, /`unreservedConcurrencyMinimum` must be a whole number of at least 0, got: -1/],
+    ['proxyHeadroomPercent negative', { proxyHeadroomPercent: -1 }, /`proxyHeadroomPercent` must be a whole number between 0 and 90, got: -1/],
+    ['proxyHeadroomPercent 91', { proxyHeadroomPercent: 91 }, /`proxyHeadroomPercent` must be a whole number between 0 and 90, got: 91/],
   ])('the constructor rejects %s', (_case, overrides, message) => {
     expect(() => pg394(overrides)).toThrow(message);
   });
@@ -436,6 +477,7 @@ describe('properties: no silent over-commitment', () => {
     reservations: fc.array(reservationArb, { maxLength: 3 }),
     proxyMaxConnectionsPercent: fc.option(fc.integer({ min: 1, max: 100 }), { nil: undefined, freq: 4 }),
     accountConcurrencyLimit: fc.option(fc.integer({ min: 1, max: 3000 }), { nil: undefined, freq: 4 }),
+    proxyHeadroomPercent: fc.option(fc.integer({ min: 0, max: 90 }), { nil: undefined, freq: 2 }),
   });
 
   test('a plan without problems fits; a plan that does not fit has problems', () => {
@@ -448,6 +490,7 @@ describe('properties: no silent over-commitment', () => {
         maxConnections: s.maxConnections,
         proxyMaxConnectionsPercent: s.proxyMaxConnectionsPercent,
         accountConcurrencyLimit: s.accountConcurrencyLimit,
+        proxyHeadroomPercent: s.proxyHeadroomPercent,
       });
       s.functions.forEach((f, i) => budget.allocateFunction(`fn${i}`, f));
       s.reservations.forEach((r, i) => budget.reserve(`res${i}`, r.connections, { path: r.path }));
@@ -460,19 +503,31 @@ describe('properties: no silent over-commitment', () => {
       const direct = plan.allocations.filter(a => a.path === ConnectionPath.DIRECT).reduce((n, a) => n + a.connections, 0);
       const reservedConcurrency = plan.allocations.reduce((n, a) => n + (a.reservedConcurrency ?? 0), 0);
       const overReserved = s.functions.length > 0 && reservedConcurrency > plan.reservableConcurrency!;
+      // the pool is what the proxy may open within its share; the headroom (30% unless given) is never allocated
+      const pool = Math.max(0, Math.min(plan.proxyConnectionLimit, plan.capacity - direct));
+      const headroomPercent = s.proxyHeadroomPercent ?? 30;
+      const allocatable = Math.floor((pool * (100 - headroomPercent)) / 100);
       expect(plan.proxyConnectionsAllocated).toBe(proxyAllocated);
       expect(plan.directConnections).toBe(direct);
       expect(plan.reservedConcurrency).toBe(reservedConcurrency);
       expect(plan.proxyConnectionLimit).toBe(Math.floor((s.maxConnections * plan.proxyMaxConnectionsPercent) / 100));
       expect(plan.proxyMaxConnectionsPercent).toBeGreaterThanOrEqual(1);
       expect(plan.proxyMaxConnectionsPercent).toBeLessThanOrEqual(100);
+      expect(plan.proxyHeadroomPercent).toBe(headroomPercent);
+      expect(plan.proxyAllocatable).toBe(allocatable);
+      expect(plan.proxyHeadroom).toBe(pool - allocatable);
+      // shared functions together take at most sharedConcurrencyPercent (50) of what the account can still reserve
+      const explicitReserved = s.functions.reduce((n, f) => n + (f.reservedConcurrency ?? 0), 0);
+      const sharedTotal = plan.allocations.filter(a => a.computedShare).reduce((n, a) => n + a.reservedConcurrency!, 0);
+      expect(sharedTotal).toBeLessThanOrEqual(Math.floor(Math.max(0, plan.reservableConcurrency! - explicitReserved) * 50 / 100));
       for (const a of plan.allocations.filter(x => x.kind === AllocationKind.FUNCTION)) {
         expect(a.connections).toBe(a.reservedConcurrency! * a.connectionsPerInvocation!);
       }
 
       if (plan.problems.length === 0) {
         fitting++;
-        expect(proxyAllocated).toBeLessThanOrEqual(plan.proxyConnectionLimit);
+        expect(proxyAllocated).toBeLessThanOrEqual(plan.proxyAllocatable);
+        expect(plan.proxyAllocatable + plan.proxyHeadroom).toBeLessThanOrEqual(plan.proxyConnectionLimit);
         expect(plan.proxyConnectionLimit).toBeLessThanOrEqual(plan.capacity - direct);
         expect(direct + proxyAllocated).toBeLessThanOrEqual(plan.capacity);
         expect(overReserved).toBe(false);
@@ -480,8 +535,7 @@ describe('properties: no silent over-commitment', () => {
           expect(a.reservedConcurrency).toBeGreaterThanOrEqual(1);
         }
       }
-      const proxyLimit = Math.min(plan.proxyConnectionLimit, plan.capacity - direct);
-      if (proxyAllocated > proxyLimit || plan.proxyConnectionLimit > plan.capacity - direct || direct >= plan.capacity
+      if (proxyAllocated > allocatable || plan.proxyConnectionLimit > plan.capacity - direct || direct >= plan.capacity
         || overReserved) {
         overCommitted++;
         expect(plan.problems.length).toBeGreaterThan(0);
@@ -503,7 +557,8 @@ describe('properties: no silent over-commitment', () => {
           budget.allocateFunction(`fn${i}`);
         }
         const plan = budget.plan();
-        if (plan.proxyConnectionLimit >= count) {
+        // each gets min(floor(allocatable / count), floor(900 x 50 / 100 / count) >= 75): at least 1 when allocatable >= count
+        if (plan.proxyAllocatable >= count) {
           expect(plan.problems).toEqual([]);
           for (let i = 0; i < count; i++) {
             expect(budget.concurrencyOf(`fn${i}`)).toBeGreaterThanOrEqual(1);

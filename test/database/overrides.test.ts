@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { logicalIdOf, rulesOf, securityGroupId, templateJson } from './template-helpers';
 import { DatabaseEngineFamily, MaxConnections, ServerlessDatabase, ServerlessDatabaseProps } from '../../lib';
-import { MYSQL_8_0, newDatabase, newStack, POSTGRES_17, R6G_LARGE, T4G_MEDIUM } from '../helpers';
+import { inlineFunctionProps, MYSQL_8_0, newDatabase, newStack, POSTGRES_17, R6G_LARGE, T4G_MEDIUM } from '../helpers';
 
 /** Synthesizes `newDatabase(overrides)` and returns what the assertions need. */
 function synth(overrides: Partial<ServerlessDatabaseProps> = {}) {
@@ -44,6 +44,29 @@ describe('sizing overrides', () => {
       expect(poolOf(template)).toEqual({ MaxConnectionsPercent: percent, MaxIdleConnectionsPercent: Math.floor(percent / 2), ConnectionBorrowTimeout: 30 });
     },
   );
+});
+
+describe('headroom and shared concurrency overrides', () => {
+  // db.t4g.medium: proxy pool floor(394 x 92 / 100) = 362; the account can reserve 1000 - 100 = 900
+  test.each([
+    // [description, overrides, allocatable, share of a single uncapped function]
+    ['the defaults keep 30% of the pool and give shares half the account', {}, 253, 253], // floor(362 x 70 / 100); min(253, floor(900 x 50 / 100) = 450)
+    ['proxyHeadroomPercent 10', { proxyHeadroomPercent: 10 }, 325, 325], // floor(362 x 90 / 100) = 325; min(325, 450)
+    ['sharedConcurrencyPercent 20', { sharedConcurrencyPercent: 20 }, 253, 180], // min(253, floor(900 x 20 / 100) = 180)
+  ] as Array<[string, Partial<ServerlessDatabaseProps>, number, number]>)('%s', (_name, overrides, allocatable, share) => {
+    // GIVEN
+    const { stack, db } = newDatabase(overrides);
+    // WHEN
+    const fn = db.addFunction('Worker', inlineFunctionProps());
+    // THEN
+    expect(db.budget.plan().proxyAllocatable).toBe(allocatable);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SERVERLESS_RDS_HOST: Match.anyValue() }) },
+      ReservedConcurrentExecutions: share,
+    });
+    expect(db.budget.concurrencyOf(fn.node.path.slice(stack.node.path.length + 1))).toBe(share);
+  });
 });
 
 describe('parameter overrides', () => {
@@ -262,8 +285,12 @@ describe('proxy overrides', () => {
     const app = new App();
     const stack = new Stack(app, 'AStackWithAVeryLongNameThatGoesOnAndOnAndOnForeverAndEver', { env: { account: '123456789012', region: 'eu-west-1' } });
     const vpc = new ec2.Vpc(stack, 'Vpc', { subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+    // the rotation function runs in the isolated subnets and reaches Secrets Manager through an endpoint
+    const secretsManagerEndpoint = vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
     // WHEN
-    new ServerlessDatabase(stack, 'ADatabaseConstructWithAnEquallyLongIdentifierForTesting', { vpc, engine: POSTGRES_17, instanceType: T4G_MEDIUM });
+    new ServerlessDatabase(stack, 'ADatabaseConstructWithAnEquallyLongIdentifierForTesting', {
+      vpc, engine: POSTGRES_17, instanceType: T4G_MEDIUM, secretsManagerEndpoint,
+    });
     // THEN
     const proxy = Object.values(Template.fromStack(stack).findResources('AWS::RDS::DBProxy'))[0];
     expect(proxy.Properties.DBProxyName.length).toBeLessThanOrEqual(63);
@@ -292,8 +319,14 @@ describe('function and placement overrides', () => {
   });
 
   test('functionSubnets places the rotation function (and wired functions) in the chosen subnets', () => {
-    // GIVEN / WHEN
-    const { stack, vpc, db, template } = synth({ functionSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    // GIVEN isolated function subnets, from which the rotation function reaches Secrets Manager through an endpoint
+    const { stack, vpc } = newStack();
+    const secretsManagerEndpoint = vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
+    // WHEN
+    const db = new ServerlessDatabase(stack, 'Db', {
+      vpc, engine: POSTGRES_17, instanceType: T4G_MEDIUM, secretsManagerEndpoint, functionSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+    });
+    const template = Template.fromStack(stack);
     // THEN
     const isolated = stack.resolve(vpc.isolatedSubnets.map(s => s.subnetId));
     expect(db.functionSubnets).toEqual({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED });

@@ -273,7 +273,9 @@ describe('ServerlessDatabase.addFunction in a VPC with isolated subnets only', (
       natGateways: 0,
       subnetConfiguration: [{ name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }],
     });
-    const db = new ServerlessDatabase(stack, 'Db', { vpc, engine: POSTGRES_17, instanceType: T4G_MEDIUM });
+    // the rotation function, in the same isolated subnets, reaches Secrets Manager through an endpoint
+    const secretsManagerEndpoint = vpc.addInterfaceEndpoint('SecretsManager', { service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER });
+    const db = new ServerlessDatabase(stack, 'Db', { vpc, engine: POSTGRES_17, instanceType: T4G_MEDIUM, secretsManagerEndpoint });
 
     // WHEN
     const fn = db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });

@@ -33,10 +33,15 @@ describe('reserved concurrency from the connection budget', () => {
     expect(resourceOf(template, worker).Properties.ReservedConcurrentExecutions).toBe(share);
   });
 
-  test('the share is what the capped functions leave of the proxy pool, split equally', () => {
-    // THEN
+  test('the share is what the capped functions leave of the allocatable pool, split equally, within half the account', () => {
+    // THEN: pool floor(394 x 92 / 100) = 362, allocatable floor(362 x 70 / 100) = 253;
+    // connections floor((253 - 40) / 3) = 71; account floor((900 - 40) x 50 / 100 / 3) = 143; min(71, 143) = 71
     const { proxyConnections } = synthesizedPool(template);
-    expect(resourceOf(template, worker).Properties.ReservedConcurrentExecutions).toBe(Math.floor((proxyConnections - 40) / 3));
+    const allocatable = Math.floor((proxyConnections * 70) / 100);
+    expect(allocatable).toBe(253);
+    const expected = Math.min(Math.floor((allocatable - 40) / 3), Math.floor(((900 - 40) * 50) / 100 / 3));
+    expect(expected).toBe(71);
+    expect(resourceOf(template, worker).Properties.ReservedConcurrentExecutions).toBe(expected);
   });
 
   test('two uncapped functions with the same connectionsPerInvocation share equally', () => {
@@ -52,16 +57,18 @@ describe('reserved concurrency from the connection budget', () => {
     expect(db.budget.concurrencyOf('Db/Functions/Double')).toBe(Math.floor(single / 2));
   });
 
-  test('the functions never open more connections than the proxy may: sum(concurrency x connections) <= floor(max_connections x MaxConnectionsPercent / 100)', () => {
+  test('the functions keep the proxy headroom: sum(concurrency x connections) <= floor(floor(max_connections x MaxConnectionsPercent / 100) x 70 / 100)', () => {
     // THEN
     const { maxConnections, maxConnectionsPercent, proxyConnections } = synthesizedPool(template);
     expect(maxConnections).toBe(394);
     expect(maxConnectionsPercent).toBeGreaterThan(0);
+    const allocatable = Math.floor((proxyConnections * (100 - 30)) / 100);
     const functions = lambdaFunctions(template).filter(f => f.Properties.Environment?.Variables?.[DatabaseEnvironmentVariables.HOST]);
     expect(functions).toHaveLength(4);
     const total = functions.reduce((sum, f) => sum + connectionsOf(f), 0);
-    expect(total).toBeLessThanOrEqual(proxyConnections);
-    expect(total).toBeGreaterThan(proxyConnections - 4); // the shares use up the pool, less rounding
+    // 40 + 71 + 71 + 35 x 2 = 252 <= 253
+    expect(total).toBeLessThanOrEqual(allocatable);
+    expect(total).toBeGreaterThan(allocatable - 4); // the shares use up what may be allocated, less rounding
   });
 });
 
@@ -97,15 +104,17 @@ describe('over-commitment fails the synth', () => {
   });
 
   test('an uncapped function left with no share fails the synth', () => {
-    // GIVEN capped functions that take the whole proxy pool
+    // GIVEN capped functions that take every connection the proxy may allocate (253)
     const { stack, db } = newDatabase();
-    db.addFunction('Greedy', { ...inlineFunctionProps(), reservedConcurrentExecutions: db.budget.plan().proxyConnectionLimit });
+    db.addFunction('Greedy', { ...inlineFunctionProps(), reservedConcurrentExecutions: db.budget.plan().proxyAllocatable });
 
     // WHEN
     db.addFunction('Starved', inlineFunctionProps());
 
-    // THEN
-    expect(() => Template.fromStack(stack)).toThrow(/over-committed[\s\S]*Function 'Db\/Functions\/Starved' has no reserved concurrency set/);
+    // THEN: connections floor((253 - 253) / 1) = 0; account floor((900 - 253) x 50 / 100) = 323
+    expect(() => Template.fromStack(stack)).toThrow(
+      /over-committed[\s\S]*Function 'Db\/Functions\/Starved' has no cap of its own and the budget has too little left to share with it \(0 connections and 323 concurrency per consumer without a cap\)/,
+    );
   });
 
   test('accountConcurrencyLimit 10 leaves nothing to reserve: the error mentions the Concurrent executions quota', () => {
@@ -131,7 +140,7 @@ describe('over-commitment fails the synth', () => {
     expect(() => Template.fromStack(stack)).toThrow(/reserve 300 concurrency but the account can reserve 200/);
   });
 
-  test('an unwired function of the same stack counts against the account: 890 + 20 > 900 fails, listing the functions', () => {
+  test('an unwired function of the same stack counts against the account: 890 + 20 > 900 fails, naming both parts', () => {
     // GIVEN a plain function outside the budget reserving 890
     const { stack, db } = newDatabase();
     new lambda.Function(stack, 'Plain', { ...inlineFunctionProps(), reservedConcurrentExecutions: 890 });
@@ -141,7 +150,7 @@ describe('over-commitment fails the synth', () => {
 
     // THEN
     expect(() => Template.fromStack(stack)).toThrow(
-      /^(?=[\s\S]*functions of stack TestStack reserve 910 concurrency)(?=[\s\S]*TestStack\/Plain\/Resource: 890)(?=[\s\S]*TestStack\/Db\/Functions\/Api\/Resource: 20)/,
+      /^(?=[\s\S]*reserved Lambda concurrency: 20 \(\+890 by other functions of the account\) of 900 the account can reserve)(?=[\s\S]*The functions reserve 910 concurrency \(20 here, 890 by other functions of the account\) but the account can reserve 900)/,
     );
   });
 
@@ -159,7 +168,7 @@ describe('over-commitment fails the synth', () => {
 });
 
 describe('the share of an uncapped function and the rest of the stack', () => {
-  test('an uncapped function shrinks its share to what an unwired function of the stack leaves', () => {
+  test('an uncapped function shrinks its share to half of what an unwired function of the stack leaves', () => {
     // GIVEN a plain function outside the budget reserving 600 of the 900 the account can reserve
     const { stack, db } = newDatabase();
     new lambda.Function(stack, 'Plain', { ...inlineFunctionProps(), reservedConcurrentExecutions: 600 });
@@ -167,9 +176,9 @@ describe('the share of an uncapped function and the rest of the stack', () => {
     // WHEN an uncapped function is wired
     const fn = db.addFunction('Api', inlineFunctionProps());
 
-    // THEN the synth succeeds and the share fits in the 300 left
+    // THEN the synth succeeds and the share is half the 300 left: min(253 connections, floor((900 - 600) x 50 / 100)) = 150
     const template = Template.fromStack(stack);
-    expect(resourceOf(template, fn).Properties.ReservedConcurrentExecutions).toBeLessThanOrEqual(300);
+    expect(resourceOf(template, fn).Properties.ReservedConcurrentExecutions).toBe(150);
   });
 });
 
@@ -219,7 +228,10 @@ describe('addFunction rejects bad input', () => {
     expect(fn.isBoundToVpc).toBe(true);
   });
 
-  test.each(DatabaseEnvironmentVariables.all().filter(name => name !== DatabaseEnvironmentVariables.SECRET_ARN))(
+  // SECRET_ARN is set only with IAM authentication off, CONNECTIONS_PER_ENVIRONMENT only on Lambda Managed Instances
+  // (connectFunction): neither is set on an addFunction() function with the defaults, so neither collides.
+  test.each(DatabaseEnvironmentVariables.all().filter(name =>
+    name !== DatabaseEnvironmentVariables.SECRET_ARN && name !== DatabaseEnvironmentVariables.CONNECTIONS_PER_ENVIRONMENT))(
     'an environment variable named %s set by the database',
     name => {
       // GIVEN
@@ -230,6 +242,21 @@ describe('addFunction rejects bad input', () => {
         .toThrow(new RegExp(`the environment variable ${name} is set by ServerlessDatabase; remove it from \`environment\``));
     },
   );
+
+  test('SERVERLESS_RDS_CONNECTIONS_PER_ENVIRONMENT set by the user is not rejected, but the template check counts it', () => {
+    // GIVEN
+    const { stack, db } = newDatabase();
+
+    // WHEN a function reserving 100 claims 3 connections per environment through the variable
+    db.addFunction('Api', {
+      ...inlineFunctionProps(),
+      reservedConcurrentExecutions: 100,
+      environment: { [DatabaseEnvironmentVariables.CONNECTIONS_PER_ENVIRONMENT]: '3' },
+    });
+
+    // THEN 100 x 3 = 300 > 253 allocatable: the check of the synthesized template fails synth
+    expect(() => Template.fromStack(stack)).toThrow(/need 300 connections but 253 may be allocated/);
+  });
 
   test('the same function id twice, naming the id', () => {
     // GIVEN

@@ -31,34 +31,58 @@ describe('budget report of a successful synth', () => {
     annotations.hasNoWarning('/TestStack/Db', Match.anyValue());
   });
 
-  test('the cloud assembly holds a .connection-budget.json file with the plan', () => {
+  test('the cloud assembly holds a .connection-budget.json file with the plan, as the synthesized templates deploy it', () => {
     // THEN
     const files = fs.readdirSync(directory).filter(f => f.endsWith('.connection-budget.json'));
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^TestStack\./);
     const report = JSON.parse(fs.readFileSync(path.join(directory, files[0]), 'utf-8'));
+    // capacity 394 - 9 - 20 = 365, less 5 direct = 360 for the proxy: floor(100 x 360 / 394) = 91;
+    // pool floor(394 x 91 / 100) = 358; allocatable floor(358 x 70 / 100) = 250, headroom 358 - 250 = 108.
+    // Worker: connections floor((250 - 40) / 1) = 210, / 2 per invocation = 105; account floor((900 - 40) x 50 / 100 / 1) = 430;
+    // min(105, 430) = 105
     const share = db.budget.concurrencyOf('Db/Functions/Worker');
-    expect(share).toBeGreaterThan(0);
+    expect(share).toBe(105);
     expect(report).toMatchObject({
       database: 'TestStack/Db',
+      source: 'synthesized templates',
       maxConnections: 394,
+      maxConnectionsSource: 'template: parameter group',
       proxyMaxConnectionsPercent: db.budget.proxyMaxConnectionsPercent,
       directConnections: 5,
+      proxyConnectionLimit: 358,
+      proxyHeadroomPercent: 30,
+      proxyHeadroom: 108,
+      proxyAllocatable: 250,
+      proxyConnectionsAllocated: 250, // 40 + 105 x 2
+      reservedConcurrency: 145, // 40 + 105
+      reservableConcurrency: 900,
+      reservedConcurrencyElsewhere: 0,
       problems: [],
+      drift: [],
     });
-    // capacity 394 - 9 - 20 = 365, less 5 direct = 360 for the proxy: floor(100 x 360 / 394) = 91
     expect(report.proxyMaxConnectionsPercent).toBe(91);
-    expect(report.allocations).toEqual([
+    // computedShare of the Worker is checked on its own below
+    const allocations = report.allocations.map((a: any) => (a.name === 'Db/Functions/Worker' ? { ...a, computedShare: undefined } : a));
+    expect(allocations).toEqual([
       {
         name: 'Db/Functions/Api', kind: AllocationKind.FUNCTION, path: ConnectionPath.PROXY,
-        reservedConcurrency: 40, connectionsPerInvocation: 1, connections: 40, computedShare: false,
+        reservedConcurrency: 40, connectionsPerInvocation: 1, connections: 40, computedShare: false, environments: 40,
       },
       {
         name: 'Db/Functions/Worker', kind: AllocationKind.FUNCTION, path: ConnectionPath.PROXY,
-        reservedConcurrency: share, connectionsPerInvocation: 2, connections: share * 2, computedShare: true,
+        reservedConcurrency: share, connectionsPerInvocation: 2, connections: share * 2, environments: share,
       },
       { name: 'Migrations', kind: AllocationKind.RESERVATION, path: ConnectionPath.DIRECT, connections: 5, computedShare: false },
     ]);
+  });
+
+  test('the .connection-budget.json file marks the computed share of an uncapped function as computedShare', () => {
+    // THEN: Worker was wired without reservedConcurrentExecutions; its 105 is a computed share, as the synth-time table says
+    const [file] = fs.readdirSync(directory).filter(f => f.endsWith('.connection-budget.json'));
+    const report = JSON.parse(fs.readFileSync(path.join(directory, file), 'utf-8'));
+    expect(db.budget.plan().allocations.find(a => a.name === 'Db/Functions/Worker')?.computedShare).toBe(true);
+    expect(report.allocations.find((a: any) => a.name === 'Db/Functions/Worker').computedShare).toBe(true);
   });
 });
 
