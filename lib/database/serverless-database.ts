@@ -16,6 +16,7 @@ import { functionPolicyStatements, monitoringRole, proxyUserArn, secretReadState
 import { ServerlessDatabaseProps } from './serverless-database-props';
 import { tunedParameters } from './tuned-parameters';
 import { storageSizes, validateDatabaseProps } from './validate-props';
+import { renderBudgetSvg } from '../budget/budget-svg';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { engineFacts } from '../budget/engine-facts';
 import { DatabaseEngineFamily } from '../budget/engine-family';
@@ -467,5 +468,6 @@ export class ServerlessDatabase extends Construct {
     const stack = Stack.of(this);
     const file = path.join(outdir, `${stack.artifactId}.${Names.uniqueId(this)}.connection-budget.json`);
     fs.writeFileSync(file, JSON.stringify({ database: this.node.path, ...this.budget.plan() }, undefined, 2));
+    fs.writeFileSync(file.replace(/\.json$/, '.svg'), renderBudgetSvg(this.budget.plan(), this.node.path));
   }
 }

@@ -60,6 +60,16 @@ describe('budget report of a successful synth', () => {
       { name: 'Migrations', kind: AllocationKind.RESERVATION, path: ConnectionPath.DIRECT, connections: 5, computedShare: false },
     ]);
   });
+  test('the cloud assembly holds the budget as an SVG picture beside the JSON file', () => {
+    // THEN
+    const files = fs.readdirSync(directory).filter(f => f.endsWith('.connection-budget.svg'));
+    expect(files).toEqual(fs.readdirSync(directory).filter(f => f.endsWith('.connection-budget.json')).map(f => f.replace(/json$/, 'svg')));
+    const svg = fs.readFileSync(path.join(directory, files[0]), 'utf-8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain('Connection budget of TestStack/Db (PostgreSQL)');
+    expect(svg).toContain('<title>Db/Functions/Api: 40</title>');
+    expect(svg).toContain('<title>Migrations: 5</title>');
+  });
 });
 
 describe('budget report of a failed synth', () => {
