@@ -8,3 +8,4 @@ export * from './database/serverless-database-props';
 export * from './database/serverless-database';
 export * from './functions/environment-variables';
 export * from './functions/function-props';
+export * from './monitoring/budget-monitoring';
