@@ -9,3 +9,6 @@ export * from './database/serverless-database';
 export * from './functions/environment-variables';
 export * from './functions/function-props';
 export * from './monitoring/budget-monitoring';
+export * from './existing/existing-database-props';
+export * from './existing/existing-database';
+export * from './guard/budget-guard';

@@ -11,6 +11,7 @@ import { databaseConnectionsMetric, functionMetric, proxyMetric } from './budget
 import { budgetThresholds, BudgetThresholds } from './budget-thresholds';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { ServerlessDatabase } from '../database/serverless-database';
+import { ExistingDatabase } from '../existing/existing-database';
 import { requireWholeNumberBetween } from '../private/validate';
 
 /**
@@ -113,6 +114,26 @@ export class BudgetMonitoring extends Construct {
       ...options,
       budget: database.budget,
       instanceIdentifier: database.instance.instanceIdentifier,
+      proxy: database.proxy,
+      encryptionKey: database.encryptionKey,
+    });
+  }
+
+  /**
+   * Monitors an `ExistingDatabase`: alarms and dashboard in its `Monitoring` scope, the alarm
+   * topic (unless given) encrypted with its key.
+   *
+   * @param database the existing database to monitor
+   * @param options thresholds, topic and dashboard name
+   */
+  public static forExistingDatabase(database: ExistingDatabase, options: BudgetMonitoringOptions = {}): BudgetMonitoring {
+    if (database.node.tryFindChild('Monitoring')) {
+      throw new Error(`${database.node.path} is already monitored: call BudgetMonitoring.forExistingDatabase() once per database`);
+    }
+    return new BudgetMonitoring(database, 'Monitoring', {
+      ...options,
+      budget: database.budget,
+      instanceIdentifier: database.instanceIdentifier,
       proxy: database.proxy,
       encryptionKey: database.encryptionKey,
     });
@@ -235,7 +256,7 @@ export class BudgetMonitoring extends Construct {
   /** The database when monitoring one, else this construct: named in descriptions. */
   private ownerPath(): string {
     const scope = this.node.scope;
-    return scope instanceof ServerlessDatabase ? scope.node.path : this.node.path;
+    return scope instanceof ServerlessDatabase || scope instanceof ExistingDatabase ? scope.node.path : this.node.path;
   }
 
   private build(): void {
