@@ -1,4 +1,5 @@
 import * as http from 'http';
+import * as path from 'path';
 import { AddressInfo } from 'net';
 import {
   DescribeDBInstancesCommand,
@@ -245,6 +246,16 @@ describe('custom resource responses', () => {
     expect(received[0].body.Status).toBe('FAILED');
     expect(received[0].body.Reason).toMatch(/^The connection budget does not fit the database.\nDeploy-time check of the connection budget of TestStack\/Orders/);
     expect(received[0].body.Reason).toContain('Problems:');
+  });
+
+  test('the bundle built with the package (SDK included) loads and answers CloudFormation', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bundled = require(path.join(__dirname, '..', '..', 'lib', 'handlers', 'budget-guard', 'bundle', 'index.js'));
+    await bundled.handler(event('Delete'));
+    expect(received).toEqual([{ method: 'PUT', body: expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'budget-guard-orders' }) }]);
+    // an unknown engine fails before any AWS call
+    await bundled.handler(event('Create', properties({ Engine: 'ORACLE' })));
+    expect(received[1].body).toMatchObject({ Status: 'FAILED', Reason: "Budget guard of TestStack/Orders: Unknown engine 'ORACLE'" });
   });
 
   test('errors answer FAILED naming the database; Delete reads nothing', async () => {
