@@ -33,6 +33,8 @@ export interface FunctionWiring {
   tracingPolicy(): iam.IManagedPolicy;
   /** The database environment variables, without the per-function connection count. */
   connectionEnvironment(): Record<string, string>;
+  /** Called for every function once it is wired (a database kind orders it after its own resources). */
+  onWired?(fn: lambda.Function): void;
 }
 
 /** The props every wired function shares, whatever its flavour. */
@@ -180,6 +182,7 @@ export function registerFunction(wiring: FunctionWiring, fn: lambda.Function, cl
       }
   }
   recordWiredFunction(cfn, { budget, name, kind: claim.kind, shared, connectionsPerEnvironment });
+  wiring.onWired?.(fn);
   return name;
 }
 

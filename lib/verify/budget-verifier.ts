@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import { CfnElement, IPolicyValidationContextBeta1, IPolicyValidationPluginBeta1, PolicyValidationPluginReportBeta1, PolicyViolationBeta1, Stack, Stage } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { functionNetwork, reservedConcurrencyOf, readConsumerFacts } from './consumer-facts';
@@ -10,6 +11,7 @@ import { loginGrant } from './login-check';
 import { reachedDoor } from './reach-check';
 import { ResourceRef, TemplateSet } from './template-set';
 import { AllocationKind, BudgetAllocation } from '../budget/allocation';
+import { renderBudgetSvg } from '../budget/budget-svg';
 import { renderBudgetTable } from '../budget/budget-table';
 import { BudgetPlan } from '../budget/budget-plan';
 import { ConnectionBudget } from '../budget/connection-budget';
@@ -23,8 +25,14 @@ export interface DatabaseDeclaration {
   readonly construct: IConstruct;
   readonly budget: ConnectionBudget;
   readonly engine: DatabaseEngineFamily;
-  readonly instance: CfnElement;
+  /** The instance, when the app creates it; the check then reads its figures from the template. */
+  readonly instance?: CfnElement;
   readonly proxy?: CfnElement;
+  /**
+   * The VPC of a database the app does not create (its figures are the budget's declared ones,
+   * checked at deploy time by its guard).
+   */
+  readonly vpc?: ec2.IVpc;
   /** The file the budget as deployed is written to. */
   artifactFile(): string;
 }
@@ -94,12 +102,19 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
   }
 
   private verifyDatabase(database: DatabaseDeclaration, templates: TemplateSet, locate: (e: CfnElement) => ResourceRef | undefined): PolicyViolationBeta1[] {
-    const instance = locate(database.instance);
-    if (!instance) {
+    const home = templates.templates.find(t => t.stackPath === Stack.of(database.construct).node.path);
+    if (!home) {
+      return [];
+    }
+    const located = database.instance ? locate(database.instance) : undefined;
+    if (database.instance && !located) {
       return [];
     }
     const proxy = database.proxy ? locate(database.proxy) : undefined;
-    const facts = readDatabaseFacts(templates, database.engine, instance, proxy);
+    const facts = located
+      ? readDatabaseFacts(templates, database.engine, located, proxy)
+      : declaredFacts(templates, database, home);
+    const instance: ResourceRef = located ?? { template: home, logicalId: '' };
     const title = `${database.construct.node.path}, as synthesized`;
     const problems: string[] = [...facts.unknowns.map(u => `The check could not read the template: ${u}.`)];
     let budget: ConnectionBudget;
@@ -231,9 +246,30 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
       description,
       fix: 'Follow the problems listed in the table: each names its cause and the change that fixes it.',
       severity: 'error',
-      violatingResources: resources.map(r => ({ resourceLogicalId: r.logicalId, templatePath: r.template.templatePath, locations: [] })),
+      violatingResources: resources.filter(r => r.logicalId !== '').map(r => ({ resourceLogicalId: r.logicalId, templatePath: r.template.templatePath, locations: [] })),
     };
   }
+}
+
+/**
+ * A database the app does not create: its declared figures, its VPC, and no doors the templates
+ * could show (the search for clients outside the budget needs the database's security groups).
+ */
+function declaredFacts(templates: TemplateSet, database: DatabaseDeclaration, home: ResourceRef['template']): DatabaseFacts {
+  const plan = database.budget.plan();
+  const vpcId = database.vpc ? Stack.of(database.construct).resolve(database.vpc.vpcId) : undefined;
+  return {
+    instance: { template: home, logicalId: '' },
+    maxConnections: database.budget.maxConnections,
+    maxConnectionsSource: 'declared maxConnections of the existing instance',
+    proxyMaxConnectionsPercent: plan.proxyMaxConnectionsPercent,
+    instanceSecurityGroups: [],
+    proxySecurityGroups: [],
+    vpc: vpcId !== undefined ? templates.target(home, vpcId) : undefined,
+    vpcLiteral: vpcId !== undefined ? templates.literal(home, vpcId) : undefined,
+    secrets: [],
+    unknowns: [],
+  };
 }
 
 /** A function outside the budget that can both log in to the database and reach it. */
@@ -281,9 +317,11 @@ function driftLines(declared: BudgetPlan, deployed: BudgetPlan): string[] {
   return lines;
 }
 
+/** The budget as deployed, as JSON and as a picture beside it. */
 function writeArtifact(file: string, database: string, plan: BudgetPlan, drift: string[]): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify({ database, source: 'synthesized templates', ...plan, drift }, undefined, 2));
+  fs.writeFileSync(file.replace(/\.json$/, '.svg'), renderBudgetSvg(plan, database));
 }
 
 /** `Validations.of(app).addPlugins()` where aws-cdk-lib has it, the stage's plugin list before. */

@@ -84,6 +84,17 @@ describe('budget report of a successful synth', () => {
     expect(db.budget.plan().allocations.find(a => a.name === 'Db/Functions/Worker')?.computedShare).toBe(true);
     expect(report.allocations.find((a: any) => a.name === 'Db/Functions/Worker').computedShare).toBe(true);
   });
+
+  test('the cloud assembly holds the budget as an SVG picture beside the JSON file', () => {
+    // THEN
+    const files = fs.readdirSync(directory).filter(f => f.endsWith('.connection-budget.svg'));
+    expect(files).toEqual(fs.readdirSync(directory).filter(f => f.endsWith('.connection-budget.json')).map(f => f.replace(/json$/, 'svg')));
+    const svg = fs.readFileSync(path.join(directory, files[0]), 'utf-8');
+    expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(svg).toContain('Connection budget of TestStack/Db (PostgreSQL)');
+    expect(svg).toContain('<title>Db/Functions/Api: 40</title>');
+    expect(svg).toContain('<title>Migrations: 5</title>');
+  });
 });
 
 describe('budget report of a failed synth', () => {
