@@ -3,6 +3,7 @@ export * from './budget/max-connections';
 export * from './budget/allocation';
 export * from './budget/budget-plan';
 export * from './budget/connection-budget';
+export * from './database/database-user-options';
 export * from './database/proxy-options';
 export * from './database/serverless-database-props';
 export * from './database/serverless-database';

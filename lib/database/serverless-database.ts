@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { DatabaseUsers } from './database-users';
 import { resolveEngine, supportsPerformanceInsights } from './engine-support';
 import { acknowledgeDefaultPort, acknowledgeMonitoringLogStreams, acknowledgeNetworkInterfaceWildcard, acknowledgeXrayWildcard } from './nag-acknowledgments';
 import { functionPolicyStatements, monitoringRole, proxyUserArn, secretReadStatements } from './access-policies';
@@ -86,6 +87,8 @@ export class ServerlessDatabase extends Construct {
   private readonly maxIdleConnectionsPercent?: number;
   private readonly functionsScope: Construct;
   private readonly wiring: FunctionWiring;
+  /** Per-function database users (`functionUsers`), created before the proxy, which logs in as them. */
+  private readonly users?: DatabaseUsers;
 
   constructor(scope: Construct, id: string, props: ServerlessDatabaseProps) {
     super(scope, id);
@@ -201,7 +204,19 @@ export class ServerlessDatabase extends Construct {
     if (props.rotation ?? true) {
       this.addRotation(props, target);
     }
+    if (props.functionUsers) {
+      if (!this.iamAuthentication) {
+        throw new Error(`${this.node.path}: \`functionUsers\` needs \`iamAuthentication\` (the users log in with IAM only)`);
+      }
+      this.users = new DatabaseUsers(this, 'Users', {
+        engineFamily: this.engineFamily, instance: this.instance, port: this.port, databaseName: this.databaseName,
+        masterUsername: this.username, secret: this.secret, encryptionKey: this.encryptionKey, vpc: this.vpc,
+        subnets: this.functionSubnets, secretsManagerEndpoint: props.secretsManagerEndpoint, budget: this.budget,
+        logRetention: props.functionLogRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: keepOnDelete,
+      });
+    }
     this.proxy = this.createProxy(props, target, dbSubnets, proxySecurityGroup);
+    this.users?.useProxy(this.proxy);
     this.proxy.connections.allowFrom(this.clientSecurityGroup, ec2.Port.tcp(this.port), 'Wired functions to the proxy');
 
     this.functionLogGroup = new logs.LogGroup(this, 'FunctionLogs', {
@@ -234,6 +249,7 @@ export class ServerlessDatabase extends Construct {
       roleScope,
       tracingPolicy: () => this.tracingPolicy(),
       connectionEnvironment: () => this.connectionEnvironment(),
+      functionUsers: this.users,
     };
 
     new CfnOutput(this, 'ProxyEndpoint', { value: this.proxy.endpoint, description: 'Host name functions connect to' });
@@ -289,7 +305,7 @@ export class ServerlessDatabase extends Construct {
    * @param options how many connections one execution environment opens
    */
   public connectFunction(fn: lambda.Function, options: ConnectFunctionOptions = {}): void {
-    connectExistingFunction(this.wiring, fn, options.connectionsPerInvocation ?? 1);
+    connectExistingFunction(this.wiring, fn, options.connectionsPerInvocation ?? 1, options.databaseUser);
   }
 
   /**
@@ -337,7 +353,9 @@ export class ServerlessDatabase extends Construct {
       dbProxyName: Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }),
       // Without its key, so the proxy adds no key-policy grant (ProxyPolicy holds the permissions;
       // a grant naming the role in the key policy would close a dependency cycle through the secret).
-      secrets: [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
+      secrets: this.users ? undefined : [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
+      // With per-function users the proxy logs in to the database with IAM as each user: no secret.
+      defaultAuthScheme: this.users ? rds.DefaultAuthScheme.IAM_AUTH : undefined,
       role: this.proxyRole().withoutPolicyUpdates(),
       vpc: props.vpc,
       vpcSubnets: subnets,
@@ -375,7 +393,7 @@ export class ServerlessDatabase extends Construct {
 
   /** The proxy reads the credentials with a customer-managed policy instead of an inline one. */
   private proxyRole(): iam.Role {
-    const policy = new iam.ManagedPolicy(this, 'ProxyPolicy', {
+    const policy = this.users?.proxyConnectPolicy ?? new iam.ManagedPolicy(this, 'ProxyPolicy', {
       description: `Lets the RDS Proxy of ${this.node.path} read the database credentials`,
       statements: secretReadStatements(this, this.secret, this.encryptionKey),
     });
@@ -440,7 +458,7 @@ export class ServerlessDatabase extends Construct {
 
   private validateBudget(): string[] {
     const plan = this.budget.plan();
-    const table = this.budget.toTable(this.node.path);
+    const table = this.budget.toTable(this.node.path) + (this.users ? `\n\n${this.users.toTable()}` : '');
     const errors: string[] = [];
     if (plan.problems.length > 0) {
       errors.push(`The connection budget is over-committed.\n${table}`);
@@ -466,6 +484,7 @@ export class ServerlessDatabase extends Construct {
   private writeBudgetArtifact(outdir: string): void {
     const stack = Stack.of(this);
     const file = path.join(outdir, `${stack.artifactId}.${Names.uniqueId(this)}.connection-budget.json`);
-    fs.writeFileSync(file, JSON.stringify({ database: this.node.path, ...this.budget.plan() }, undefined, 2));
+    const users = this.users ? { databaseUsers: this.users.consumersByUser() } : {};
+    fs.writeFileSync(file, JSON.stringify({ database: this.node.path, ...this.budget.plan(), ...users }, undefined, 2));
   }
 }

@@ -1,5 +1,6 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { DatabaseUserOptions } from '../database/database-user-options';
 
 /**
  * Options for wiring a function that already exists to the database.
@@ -12,6 +13,13 @@ export interface ConnectFunctionOptions {
    * @default 1
    */
   readonly connectionsPerInvocation?: number;
+
+  /**
+   * The function's own database user, when the database has `functionUsers` on.
+   *
+   * @default - a user named after the function's construct id, read-write on the default schema
+   */
+  readonly databaseUser?: DatabaseUserOptions;
 }
 
 /**
@@ -29,6 +37,13 @@ export interface DatabaseFunctionProps extends lambda.FunctionProps {
    * @default 1
    */
   readonly connectionsPerInvocation?: number;
+
+  /**
+   * The function's own database user, when the database has `functionUsers` on.
+   *
+   * @default - a user named after the function's construct id, read-write on the default schema
+   */
+  readonly databaseUser?: DatabaseUserOptions;
 }
 
 /**
@@ -45,4 +60,11 @@ export interface DatabaseNodejsFunctionProps extends nodejs.NodejsFunctionProps 
    * @default 1
    */
   readonly connectionsPerInvocation?: number;
+
+  /**
+   * The function's own database user, when the database has `functionUsers` on.
+   *
+   * @default - a user named after the function's construct id, read-write on the default schema
+   */
+  readonly databaseUser?: DatabaseUserOptions;
 }

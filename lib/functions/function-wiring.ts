@@ -7,6 +7,8 @@ import { Construct } from 'constructs';
 import { DatabaseEnvironmentVariables } from './environment-variables';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { logWriteStatement } from '../database/access-policies';
+import { DatabaseUserOptions } from '../database/database-user-options';
+import type { FunctionUserRegistry } from '../database/database-users';
 import { acknowledgeFunctionRoleWildcard } from '../database/nag-acknowledgments';
 import { requireWholeNumber } from '../private/validate';
 
@@ -27,6 +29,11 @@ export interface FunctionWiring {
   tracingPolicy(): iam.IManagedPolicy;
   /** The database environment variables, without the per-function connection count. */
   connectionEnvironment(): Record<string, string>;
+  /**
+   * Per-function database users, when the database has them: each function then logs in as its
+   * own user (and gets no `connectPolicy`, which names the master user).
+   */
+  readonly functionUsers?: FunctionUserRegistry;
 }
 
 /** The budget each wired function belongs to, and whether its concurrency is a computed share. */
@@ -40,6 +47,7 @@ export function wiredFunctionInfo(cfn: lambda.CfnFunction): { budget: Connection
 /** The props every wired function shares, whatever its flavour. */
 interface WireableProps extends lambda.FunctionOptions {
   readonly connectionsPerInvocation?: number;
+  readonly databaseUser?: DatabaseUserOptions;
 }
 
 /** Props ready for the function's constructor, and what is finished once the function exists. */
@@ -48,6 +56,7 @@ export interface WiredProps<T> {
   readonly role: iam.IRole;
   readonly tracing?: lambda.Tracing;
   readonly connectionsPerInvocation: number;
+  readonly databaseUser?: DatabaseUserOptions;
 }
 
 /**
@@ -78,16 +87,18 @@ export function wireFunctionProps<T extends WireableProps>(wiring: FunctionWirin
       'unset to use the database\'s shared log group (functionLogRetention)',
     );
   }
+  requireFunctionUsersFor(wiring, id, props.databaseUser);
   const ownLogGroup = props.logGroup;
+  const loginPolicies = wiring.functionUsers ? [] : [wiring.connectPolicy];
   let role = props.role;
   if (role) {
     role.addManagedPolicy(wiring.functionPolicy);
-    role.addManagedPolicy(wiring.connectPolicy);
+    loginPolicies.forEach(p => role!.addManagedPolicy(p));
   } else {
     role = new iam.Role(wiring.roleScope, id, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of the database function ${id}`,
-      managedPolicies: [wiring.functionPolicy, wiring.connectPolicy],
+      managedPolicies: [wiring.functionPolicy, ...loginPolicies],
     });
     acknowledgeFunctionRoleWildcard(role);
   }
@@ -106,7 +117,8 @@ export function wireFunctionProps<T extends WireableProps>(wiring: FunctionWirin
     tracing: undefined,
   };
   delete (wired as { connectionsPerInvocation?: number }).connectionsPerInvocation;
-  return { props: wired, role, tracing: props.tracing, connectionsPerInvocation };
+  delete (wired as { databaseUser?: DatabaseUserOptions }).databaseUser;
+  return { props: wired, role, tracing: props.tracing, connectionsPerInvocation, databaseUser: props.databaseUser };
 }
 
 /** Finishes a function created from `wireFunctionProps`: tracing, runtime check, budget. */
@@ -120,6 +132,7 @@ export function finishWiring<T>(wiring: FunctionWiring, fn: lambda.Function, wir
   }
   warnOnOldNodeRuntime(fn, runtime);
   registerFunction(wiring.budget, fn, wired.connectionsPerInvocation);
+  wiring.functionUsers?.addConsumer(fn, wired.role, wired.databaseUser);
 }
 
 /**
@@ -144,8 +157,11 @@ function registerFunction(budget: ConnectionBudget, fn: lambda.Function, connect
  * Wires a function the user built: it must already be in the database's VPC. Its role gets the
  * database's connect policy; its network and log permissions stay the user's.
  */
-export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Function, connectionsPerInvocation: number): void {
+export function connectExistingFunction(
+  wiring: FunctionWiring, fn: lambda.Function, connectionsPerInvocation: number, databaseUser?: DatabaseUserOptions,
+): void {
   requireWholeNumber(connectionsPerInvocation, `connectionsPerInvocation of function '${fn.node.path}'`);
+  requireFunctionUsersFor(wiring, fn.node.path, databaseUser);
   if (wiredFunctionInfo(fn.node.defaultChild as lambda.CfnFunction)) {
     throw new Error(`Function '${fn.node.path}' is already wired to a database (the connection budget already has an allocation named '${budgetName(fn)}')`);
   }
@@ -170,8 +186,17 @@ export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Funct
   if (!fn.role) {
     throw new Error(`Function '${fn.node.path}' has no role to grant the database login to`);
   }
-  fn.role.addManagedPolicy(wiring.connectPolicy);
+  if (!wiring.functionUsers) {
+    fn.role.addManagedPolicy(wiring.connectPolicy);
+  }
   registerFunction(wiring.budget, fn, connectionsPerInvocation);
+  wiring.functionUsers?.addConsumer(fn, fn.role, databaseUser);
+}
+
+function requireFunctionUsersFor(wiring: FunctionWiring, name: string, databaseUser?: DatabaseUserOptions): void {
+  if (databaseUser && !wiring.functionUsers) {
+    throw new Error(`Function '${name}': \`databaseUser\` needs per-function users; set \`functionUsers: true\` on the database`);
+  }
 }
 
 /** Paths inside the stack keep the budget table readable; they are unique within it. */

@@ -6,7 +6,7 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as mysql from 'mysql2/promise';
 import { Client } from 'pg';
-import { InvalidIdentifierError } from './identifiers';
+import { InvalidIdentifierError } from '../../private/sql-identifiers';
 import { readMasterCredentials } from './master-credentials';
 import { applyMysqlUser, dropMysqlUser, MysqlIamAuth, RDS_MYSQL_IAM_AUTH } from './mysql-users';
 import { describeDatabaseError, UserOutcome } from './outcome';

@@ -1,5 +1,5 @@
 import type { Connection } from 'mysql2/promise';
-import { myDatabasePattern, myIdent, myString } from './identifiers';
+import { myDatabasePattern, myIdent, myString } from '../../private/sql-identifiers';
 import { describeDatabaseError, UserOutcome } from './outcome';
 import { UserSpec } from './user-spec';
 

@@ -1,5 +1,5 @@
 import type { Client } from 'pg';
-import { pgIdent } from './identifiers';
+import { pgIdent } from '../../private/sql-identifiers';
 import { UserOutcome } from './outcome';
 import { UserSpec } from './user-spec';
 

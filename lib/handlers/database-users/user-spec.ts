@@ -1,4 +1,4 @@
-import { Engine, InvalidIdentifierError, requireIdentifier, requireUserName } from './identifiers';
+import { Engine, InvalidIdentifierError, requireIdentifier, requireUserName } from '../../private/sql-identifiers';
 
 /** Privileges a consumer may be given explicitly, by engine: anything else is refused. */
 export const ALLOWED_PRIVILEGES: Record<Engine, readonly string[]> = {
