@@ -66,6 +66,7 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
   private readonly provider: cr.Provider;
   private readonly users = new Map<string, UserEntry>();
   private readonly engine: Engine;
+  private securityGroup!: ec2.SecurityGroup;
   private proxy?: rds.IDatabaseProxy;
 
   constructor(scope: Construct, id: string, private readonly props: DatabaseUsersProps) {
@@ -156,8 +157,8 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
         ...grants,
       },
     });
-    // The handler reaches the instance only once the security group rules exist.
-    for (const group of this.props.instance.connections.securityGroups) resource.node.addDependency(group);
+    // The handler reaches the instance only once the security group rules on both sides exist.
+    for (const group of [...this.props.instance.connections.securityGroups, this.securityGroup]) resource.node.addDependency(group);
     (entry as { resource: CustomResource }).resource = resource;
     const stack = Stack.of(this);
     this.proxyConnectPolicy.addStatements(new iam.PolicyStatement({
@@ -211,8 +212,9 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
       retention: this.props.logRetention, encryptionKey, removalPolicy: this.props.removalPolicy,
     });
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc, allowAllOutbound: false, description: `Database users of ${where}: reaches the instance and the AWS APIs only`,
+      vpc, allowAllOutbound: false, description: `Database users of ${where}: reaches the instance and Secrets Manager only`,
     });
+    this.securityGroup = securityGroup;
     instance.connections.allowFrom(securityGroup, ec2.Port.tcp(port), 'Database users handler to the instance');
     if (this.props.secretsManagerEndpoint) {
       this.props.secretsManagerEndpoint.connections.allowDefaultPortFrom(securityGroup, 'Database users handler to Secrets Manager');
@@ -244,7 +246,6 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
       role: handlerRole.withoutPolicyUpdates(),
       logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      environmentEncryption: encryptionKey,
     });
     // Set on the L1: the L2 would add the X-Ray actions as an inline policy (the role is immutable here).
     (handler.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: 'Active' };
@@ -269,7 +270,6 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
       onEventHandler: handler,
       frameworkOnEventRole: frameworkRole.withoutPolicyUpdates(),
       logGroup,
-      providerFunctionEnvEncryption: encryptionKey,
     });
     const framework = provider.node.findChild('framework-onEvent').node.defaultChild as lambda.CfnFunction;
     framework.memorySize = 256;

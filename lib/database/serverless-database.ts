@@ -315,6 +315,9 @@ export class ServerlessDatabase extends Construct {
    * @param grantee the principal that logs in
    */
   public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    if (this.users) {
+      throw new Error(`${this.node.path}: with \`functionUsers\` the proxy logs in only as the function users, not as the master user; wire the consumer as a function (addFunction, connectFunction) to give it its own user`);
+    }
     if (!this.iamAuthentication) {
       return this.secret.grantRead(grantee);
     }

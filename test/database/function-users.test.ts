@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { groupIdRef, logicalIdOf, rulesOf } from './template-helpers';
 import { acknowledgeDemoDecisions, applyCompliancePacks } from '../../bin/compliance';
@@ -101,6 +102,11 @@ describe('functionUsers on PostgreSQL: one least-privilege user per function', (
 
   test('each function logs in as its own user (SERVERLESS_RDS_USER) and is deployed after it', () => {
     const expected: Record<string, string> = { api: 'api', report: 'reports', nightly: 'reports', byo: 'byo' };
+    for (const [, user] of userResources(template)) {
+      // Created only once the security group rules on both sides exist.
+      const groups = user.DependsOn.filter((d: string) => template.findResources('AWS::EC2::SecurityGroup')[d]);
+      expect(groups.sort()).toEqual([logicalIdOf(db.instance.connections.securityGroups[0]), expect.stringMatching(/^DbUsersSecurityGroup/)].sort());
+    }
     for (const [key, fn] of Object.entries(fns)) {
       const resource = template.findResources('AWS::Lambda::Function')[logicalIdOf(fn)];
       expect(resource.Properties.Environment.Variables.SERVERLESS_RDS_USER).toBe(expected[key]);
@@ -245,6 +251,13 @@ describe('functionUsers without it or with bad names fails at synth with a clear
     db.addFunction('Api', inlineFunctionProps());
     expect(() => db.addFunction('Other', { ...inlineFunctionProps(), databaseUser: { userName: 'api' } }))
       .toThrow("Function 'Db/Functions/Other': database user name 'api' is already taken by Db/Functions/Api");
+  });
+
+  test('grantConnect, which would name the master user the proxy no longer logs in as', () => {
+    const { stack, db } = withUsers();
+    db.addFunction('Api', inlineFunctionProps());
+    const role = new iam.Role(stack, 'Task', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    expect(() => db.grantConnect(role)).toThrow(/Db: with `functionUsers` the proxy logs in only as the function users/);
   });
 
   test('functionUsers with no wired function', () => {
