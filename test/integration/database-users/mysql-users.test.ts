@@ -118,6 +118,13 @@ describe('database users on MySQL (real MariaDB server)', () => {
     await Promise.all([...reporting, ...api].map((c) => c.end()));
   });
 
+  test('by default TLS is verified against the RDS certificate authorities: a server they did not sign is refused', async () => {
+    const rdsOnly = createHandler({ secretsManager: secrets.client, mysqlIamAuth: iam });
+    await expect(rdsOnly(events.create({ UserName: 'tls_probe', ConnectionLimit: '1' }))).rejects.toThrow(
+      /^Creating database user "tls_probe" on mysql database "users_db" at 127\.0\.0\.1:\d+ failed: .*certificate/);
+    expect(await account('tls_probe')).toBeUndefined();
+  });
+
   test('injection through user, schema or privilege names is rejected before any SQL runs', async () => {
     const usersBefore = await server.adminQuery('select user, host from mysql.user order by 1, 2');
     const attempts = [

@@ -136,6 +136,13 @@ describe('database users on PostgreSQL (real server)', () => {
     await Promise.all([...reporting, ...api].map((c) => c.end()));
   });
 
+  test('by default TLS is verified against the RDS certificate authorities: a server they did not sign is refused', async () => {
+    const rdsOnly = createHandler({ secretsManager: secrets.client });
+    await expect(rdsOnly(events.create({ UserName: 'tls_probe', ConnectionLimit: '1' }))).rejects.toThrow(
+      /^Creating database user "tls_probe" on postgresql database "users_db" at 127\.0\.0\.1:\d+ failed: .*certificate/);
+    expect(await roleFacts('tls_probe')).toBeUndefined();
+  });
+
   test('injection through user, schema or privilege names is rejected before any SQL runs', async () => {
     const rolesBefore = await server.adminQuery('select rolname from pg_roles order by 1');
     const attempts = [
