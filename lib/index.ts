@@ -4,6 +4,7 @@ export * from './budget/allocation';
 export * from './budget/budget-plan';
 export * from './budget/connection-budget';
 export * from './database/budget-options';
+export * from './database/database-user-options';
 export * from './database/proxy-options';
 export * from './database/serverless-database-props';
 export * from './database/i-serverless-database';

@@ -10,19 +10,23 @@ const esbuild = require('esbuild');
 
 const handlers = path.join(__dirname, '..', 'lib', 'handlers');
 const names = fs.existsSync(handlers)
-  ? fs.readdirSync(handlers).filter(name => fs.existsSync(path.join(handlers, name, 'index.ts')))
+  ? fs.readdirSync(handlers).filter(name => fs.existsSync(path.join(handlers, name, 'index.ts'))).sort()
   : [];
 for (const name of names) {
-  const outfile = path.join(handlers, name, 'bundle', 'index.js');
+  const outdir = path.join(handlers, name, 'bundle');
+  fs.rmSync(outdir, { recursive: true, force: true });
+  const outfile = path.join(outdir, 'index.js');
   esbuild.buildSync({
     entryPoints: [path.join(handlers, name, 'index.ts')],
+    outfile,
     bundle: true,
     platform: 'node',
     target: 'node22',
     format: 'cjs',
     minify: true,
     legalComments: 'external',
-    outfile,
+    // Optional native bindings some drivers try to load; the pure JavaScript paths are used.
+    external: ['pg-native'],
     logLevel: 'warning',
   });
   console.log(`bundled lib/handlers/${name} (${Math.round(fs.statSync(outfile).size / 1024)} KiB)`);

@@ -167,6 +167,18 @@ export interface ServerlessDatabaseProps extends ConnectionBudgetOptions {
   readonly iamAuthentication?: boolean;
 
   /**
+   * Whether every wired function gets its own least-privilege database user (see
+   * `databaseUser` of the function props): created by a custom resource in the VPC, IAM
+   * authentication only, its connection limit enforced by the database and equal to the
+   * function's budget allocation. The proxy then uses end-to-end IAM authentication
+   * (`DefaultAuthScheme` IAM_AUTH) and holds no secret: no function and not the proxy can read
+   * the master secret, which stays for administration and rotation. Requires `iamAuthentication`.
+   *
+   * @default false
+   */
+  readonly functionUsers?: boolean;
+
+  /**
    * Pool settings of the RDS Proxy.
    *
    * @default - derived from the connection budget

@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { DatabaseUsers } from './database-users';
 import { resolveEngine, supportsPerformanceInsights } from './engine-support';
 import { acknowledgeDefaultPort, acknowledgeMonitoringLogStreams, acknowledgeNetworkInterfaceWildcard } from './nag-acknowledgments';
 import { functionPolicyStatements, monitoringRole, proxyUserArn, secretReadStatements } from './access-policies';
@@ -81,6 +82,8 @@ export class ServerlessDatabase extends WiredDatabase {
 
   private readonly iamAuthentication: boolean;
   private readonly maxIdleConnectionsPercent?: number;
+  /** Per-function database users (`functionUsers`), created before the proxy, which logs in as them. */
+  private readonly users?: DatabaseUsers;
 
   constructor(scope: Construct, id: string, props: ServerlessDatabaseProps) {
     super(scope, id);
@@ -197,7 +200,19 @@ export class ServerlessDatabase extends WiredDatabase {
       this.addRotation(props, target);
       this.node.addValidation({ validate: () => rotationReachProblems(this, props, this.functionSubnets) });
     }
+    if (props.functionUsers) {
+      if (!this.iamAuthentication) {
+        throw new Error(`${this.node.path}: \`functionUsers\` needs \`iamAuthentication\` (the users log in with IAM only)`);
+      }
+      this.users = new DatabaseUsers(this, 'Users', {
+        engineFamily: this.engineFamily, instance: this.instance, port: this.port, databaseName: this.databaseName,
+        masterUsername: this.username, secret: this.secret, encryptionKey: this.encryptionKey, vpc: this.vpc,
+        subnets: this.functionSubnets, secretsManagerEndpoint: props.secretsManagerEndpoint, budget: this.budget,
+        logRetention: props.functionLogRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: keepOnDelete,
+      });
+    }
     this.proxy = this.createProxy(props, target, dbSubnets, proxySecurityGroup);
+    this.users?.useProxy(this.proxy);
     this.proxy.connections.allowFrom(this.clientSecurityGroup, ec2.Port.tcp(this.port), 'Wired functions to the proxy');
 
     this.functionLogGroup = new logs.LogGroup(this, 'FunctionLogs', {
@@ -230,6 +245,7 @@ export class ServerlessDatabase extends WiredDatabase {
       roleScope,
       tracingPolicy: () => this._tracingPolicy(),
       connectionEnvironment: () => this.connectionEnvironment(),
+      functionUsers: this.users,
     });
 
     new CfnOutput(this, 'ProxyEndpoint', { value: this.proxy.endpoint, description: 'Host name functions connect to' });
@@ -244,6 +260,7 @@ export class ServerlessDatabase extends WiredDatabase {
       instance: this.instance.node.defaultChild as CfnElement,
       proxy: this.proxy.node.defaultChild as CfnElement,
       artifactFile: () => this._budgetArtifactFile(),
+      artifactExtras: () => (this.users ? { databaseUsers: this.users.consumersByUser() } : {}),
     });
   }
 
@@ -254,6 +271,9 @@ export class ServerlessDatabase extends WiredDatabase {
    * @param grantee the principal that logs in
    */
   public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    if (this.users) {
+      throw new Error(`${this.node.path}: with \`functionUsers\` the proxy logs in only as the function users, not as the master user; wire the consumer as a function (addFunction, connectFunction) to give it its own user`);
+    }
     if (!this.iamAuthentication) {
       return this.secret.grantRead(grantee);
     }
@@ -292,7 +312,9 @@ export class ServerlessDatabase extends WiredDatabase {
       dbProxyName: Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }),
       // Without its key, so the proxy adds no key-policy grant (ProxyPolicy holds the permissions;
       // a grant naming the role in the key policy would close a dependency cycle through the secret).
-      secrets: [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
+      secrets: this.users ? undefined : [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
+      // With per-function users the proxy logs in to the database with IAM as each user: no secret.
+      defaultAuthScheme: this.users ? rds.DefaultAuthScheme.IAM_AUTH : undefined,
       role: this.proxyRole().withoutPolicyUpdates(),
       vpc: props.vpc,
       vpcSubnets: subnets,
@@ -316,7 +338,7 @@ export class ServerlessDatabase extends WiredDatabase {
 
   /** The proxy reads the credentials with a customer-managed policy instead of an inline one. */
   private proxyRole(): iam.Role {
-    const policy = new iam.ManagedPolicy(this, 'ProxyPolicy', {
+    const policy = this.users?.proxyConnectPolicy ?? new iam.ManagedPolicy(this, 'ProxyPolicy', {
       description: `Lets the RDS Proxy of ${this.node.path} read the database credentials`,
       statements: secretReadStatements(this, this.secret, this.encryptionKey),
     });
@@ -367,6 +389,6 @@ export class ServerlessDatabase extends WiredDatabase {
     const idle = this.maxIdleConnectionsPercent;
     return this._validateBudget(idle !== undefined && idle > plan.proxyMaxConnectionsPercent
       ? [`\`proxy.maxIdleConnectionsPercent\` (${idle}) must not exceed the proxy's MaxConnectionsPercent (${plan.proxyMaxConnectionsPercent}, from the connection budget)`]
-      : []);
+      : [], this.users ? `\n\n${this.users.toTable()}` : '');
   }
 }

@@ -208,10 +208,10 @@ export abstract class WiredDatabase extends Construct implements IServerlessData
    *
    * @internal
    */
-  protected _validateBudget(extraErrors: string[] = []): string[] {
+  protected _validateBudget(extraErrors: string[] = [], tableSuffix: string = ''): string[] {
     const usage = accountUsage(this, this.budget);
     const plan = this.budget.plan(usage);
-    const table = this.budget.toTable(this.node.path, usage);
+    const table = this.budget.toTable(this.node.path, usage) + tableSuffix;
     const errors = plan.problems.length > 0 ? [`The connection budget is over-committed.\n${table}`, ...extraErrors] : extraErrors;
     if (errors.length === 0) {
       Annotations.of(this).addInfo(table);

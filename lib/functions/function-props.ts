@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { DatabaseUserOptions } from '../database/database-user-options';
 
 /**
  * Options for wiring a function that already exists to the database.
@@ -32,6 +33,13 @@ export interface ConnectFunctionOptions {
    * @default - connectionsPerInvocation x the function's PerExecutionEnvironmentMaxConcurrency
    */
   readonly connectionsPerEnvironment?: number;
+
+  /**
+   * The function's own database user, when the database has `functionUsers` on.
+   *
+   * @default - a user named after the function's construct id, read-write on the default schema
+   */
+  readonly databaseUser?: DatabaseUserOptions;
 }
 
 /**
@@ -77,6 +85,13 @@ export interface QueueConsumerOptions {
    * @default 1
    */
   readonly connectionsPerInvocation?: number;
+
+  /**
+   * The function's own database user, when the database has `functionUsers` on.
+   *
+   * @default - a user named after the function's construct id, read-write on the default schema
+   */
+  readonly databaseUser?: DatabaseUserOptions;
 }
 
 /**
@@ -101,6 +116,13 @@ export interface DatabaseFunctionProps extends lambda.FunctionProps {
    * @default 1
    */
   readonly connectionsPerInvocation?: number;
+
+  /**
+   * The function's own database user, when the database has `functionUsers` on.
+   *
+   * @default - a user named after the function's construct id, read-write on the default schema
+   */
+  readonly databaseUser?: DatabaseUserOptions;
 }
 
 /**
@@ -117,6 +139,13 @@ export interface DatabaseNodejsFunctionProps extends nodejs.NodejsFunctionProps 
    * @default 1
    */
   readonly connectionsPerInvocation?: number;
+
+  /**
+   * The function's own database user, when the database has `functionUsers` on.
+   *
+   * @default - a user named after the function's construct id, read-write on the default schema
+   */
+  readonly databaseUser?: DatabaseUserOptions;
 }
 
 /**

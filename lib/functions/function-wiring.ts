@@ -11,6 +11,8 @@ import { recordWiredFunction, wiredFunctionInfo } from './wired-registry';
 import { AllocationKind } from '../budget/allocation';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { logWriteStatement } from '../database/access-policies';
+import { DatabaseUserOptions } from '../database/database-user-options';
+import type { FunctionUserRegistry } from '../database/database-users';
 import { acknowledgeFunctionRoleWildcard } from '../database/nag-acknowledgments';
 import { requireWholeNumber } from '../private/validate';
 
@@ -35,11 +37,17 @@ export interface FunctionWiring {
   connectionEnvironment(): Record<string, string>;
   /** Called for every function once it is wired (a database kind orders it after its own resources). */
   onWired?(fn: lambda.Function): void;
+  /**
+   * Per-function database users, when the database has them: each function then logs in as its
+   * own user (and gets no `connectPolicy`, which names the master user).
+   */
+  readonly functionUsers?: FunctionUserRegistry;
 }
 
 /** The props every wired function shares, whatever its flavour. */
 interface WireableProps extends lambda.FunctionOptions {
   readonly connectionsPerInvocation?: number;
+  readonly databaseUser?: DatabaseUserOptions;
 }
 
 /** Props ready for the function's constructor, and what is finished once the function exists. */
@@ -48,6 +56,7 @@ export interface WiredProps<T> {
   readonly role: iam.IRole;
   readonly tracing?: lambda.Tracing;
   readonly connectionsPerInvocation: number;
+  readonly databaseUser?: DatabaseUserOptions;
 }
 
 /**
@@ -84,16 +93,18 @@ export function wireFunctionProps<T extends WireableProps>(wiring: FunctionWirin
       'unset to use the database\'s shared log group (functionLogRetention)',
     );
   }
+  requireFunctionUsersFor(wiring, id, props.databaseUser);
   const ownLogGroup = props.logGroup;
+  const loginPolicies = wiring.functionUsers ? [] : [wiring.connectPolicy];
   let role = props.role;
   if (role) {
     role.addManagedPolicy(wiring.functionPolicy);
-    role.addManagedPolicy(wiring.connectPolicy);
+    loginPolicies.forEach(p => role!.addManagedPolicy(p));
   } else {
     role = new iam.Role(wiring.roleScope, id, {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of the database function ${id}`,
-      managedPolicies: [wiring.functionPolicy, wiring.connectPolicy],
+      managedPolicies: [wiring.functionPolicy, ...loginPolicies],
     });
     acknowledgeFunctionRoleWildcard(role);
   }
@@ -112,7 +123,8 @@ export function wireFunctionProps<T extends WireableProps>(wiring: FunctionWirin
     tracing: undefined,
   };
   delete (wired as { connectionsPerInvocation?: number }).connectionsPerInvocation;
-  return { props: wired, role, tracing: props.tracing, connectionsPerInvocation };
+  delete (wired as { databaseUser?: DatabaseUserOptions }).databaseUser;
+  return { props: wired, role, tracing: props.tracing, connectionsPerInvocation, databaseUser: props.databaseUser };
 }
 
 /**
@@ -130,7 +142,9 @@ export function finishWiring<T>(
     cfn.tracingConfig = { mode: 'PassThrough' };
   }
   warnOnOldNodeRuntime(fn, runtime);
-  return registerFunction(wiring, fn, claim ?? { kind: AllocationKind.FUNCTION, connectionsPerInvocation: wired.connectionsPerInvocation });
+  const name = registerFunction(wiring, fn, claim ?? { kind: AllocationKind.FUNCTION, connectionsPerInvocation: wired.connectionsPerInvocation });
+  wiring.functionUsers?.addConsumer(fn, wired.role, name, wired.databaseUser);
+  return name;
 }
 
 /** How a function claims its share: what the wiring learnt from its props or options. */
@@ -194,6 +208,7 @@ export function registerFunction(wiring: FunctionWiring, fn: lambda.Function, cl
 export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Function, options: ConnectFunctionOptions, queue?: { maxConcurrency?: number }): string {
   const connectionsPerInvocation = options.connectionsPerInvocation ?? 1;
   requireWholeNumber(connectionsPerInvocation, `connectionsPerInvocation of function '${fn.node.path}'`);
+  requireFunctionUsersFor(wiring, fn.node.path, options.databaseUser);
   const cfn = fn.node.defaultChild as lambda.CfnFunction;
   if (wiredFunctionInfo(cfn)) {
     throw new Error(`Function '${fn.node.path}' is already wired to a database (the connection budget already has an allocation named '${budgetName(wiring, fn)}')`);
@@ -216,15 +231,25 @@ export function connectExistingFunction(wiring: FunctionWiring, fn: lambda.Funct
   if (!fn.role) {
     throw new Error(`Function '${fn.node.path}' has no role to grant the database login to`);
   }
-  fn.role.addManagedPolicy(wiring.connectPolicy);
+  if (!wiring.functionUsers) {
+    fn.role.addManagedPolicy(wiring.connectPolicy);
+  }
   if (managed && queue) {
     throw new Error(`Function '${fn.node.path}' runs on Lambda Managed Instances and cannot be wired as a queue consumer: connect it with connectFunction()`);
   }
-  return registerFunction(wiring, fn, managed ?? {
+  const name = registerFunction(wiring, fn, managed ?? {
     kind: queue ? AllocationKind.QUEUE_CONSUMER : AllocationKind.FUNCTION,
     connectionsPerInvocation,
     maxConcurrency: queue?.maxConcurrency,
   });
+  wiring.functionUsers?.addConsumer(fn, fn.role, name, options.databaseUser);
+  return name;
+}
+
+function requireFunctionUsersFor(wiring: FunctionWiring, name: string, databaseUser?: DatabaseUserOptions): void {
+  if (databaseUser && !wiring.functionUsers) {
+    throw new Error(`Function '${name}': \`databaseUser\` needs per-function users; set \`functionUsers: true\` on the database`);
+  }
 }
 
 /** Puts the function in the client security group, which alone may reach the proxy. */

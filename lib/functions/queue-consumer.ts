@@ -14,7 +14,7 @@ import { AllocationKind } from '../budget/allocation';
  */
 export function connectQueueConsumer(wiring: FunctionWiring, fn: lambda.Function, options: QueueConsumerOptions): void {
   const explicit = explicitReservedConcurrency(fn, options);
-  const name = connectExistingFunction(wiring, fn, { connectionsPerInvocation: options.connectionsPerInvocation }, { maxConcurrency: options.maxConcurrency });
+  const name = connectExistingFunction(wiring, fn, { connectionsPerInvocation: options.connectionsPerInvocation, databaseUser: options.databaseUser }, { maxConcurrency: options.maxConcurrency });
   addQueueSource(wiring, fn, name, options, explicit);
 }
 
@@ -35,7 +35,7 @@ export function finishQueueConsumer<T>(
 export function splitQueueConsumerProps<T extends QueueConsumerOptions>(props: T): { functionProps: Omit<T, 'queue' | 'maxConcurrency' | 'batchSize' | 'maxBatchingWindow' | 'reportBatchItemFailures'>; queueOptions: QueueConsumerOptions } {
   const { queue, maxConcurrency, batchSize, maxBatchingWindow, reportBatchItemFailures, ...functionProps } = props;
   return {
-    functionProps,
+    functionProps,  // keeps connectionsPerInvocation and databaseUser, which the wiring reads
     queueOptions: { queue, maxConcurrency, batchSize, maxBatchingWindow, reportBatchItemFailures, connectionsPerInvocation: props.connectionsPerInvocation },
   };
 }

@@ -35,6 +35,8 @@ export interface DatabaseDeclaration {
   readonly vpc?: ec2.IVpc;
   /** The file the budget as deployed is written to. */
   artifactFile(): string;
+  /** More the database writes into the budget file (its users, say). */
+  artifactExtras?(): Record<string, unknown>;
 }
 
 /** A function the budget of a database counts, and the line it is counted on. */
@@ -157,7 +159,7 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
     }
     const plan: BudgetPlan = { ...computed, problems: [...computed.problems, ...problems] };
     const drift = driftLines(database.budget.plan(accountUsage(database.construct, database.budget)), plan);
-    writeArtifact(database.artifactFile(), database.construct.node.path, plan, drift);
+    writeArtifact(database.artifactFile(), database.construct.node.path, plan, drift, database.artifactExtras?.() ?? {});
 
     const table = renderBudgetTable(plan, title);
     const driftText = drift.length > 0 ? `\n  Differences from what the budget declared (overrides, Aspects, escape hatches):\n${drift.map(d => `  - ${d}`).join('\n')}` : '';
@@ -318,9 +320,9 @@ function driftLines(declared: BudgetPlan, deployed: BudgetPlan): string[] {
 }
 
 /** The budget as deployed, as JSON and as a picture beside it. */
-function writeArtifact(file: string, database: string, plan: BudgetPlan, drift: string[]): void {
+function writeArtifact(file: string, database: string, plan: BudgetPlan, drift: string[], extras: Record<string, unknown>): void {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  fs.writeFileSync(file, JSON.stringify({ database, source: 'synthesized templates', ...plan, drift }, undefined, 2));
+  fs.writeFileSync(file, JSON.stringify({ database, source: 'synthesized templates', ...plan, drift, ...extras }, undefined, 2));
   fs.writeFileSync(file.replace(/\.json$/, '.svg'), renderBudgetSvg(plan, database));
 }
 

@@ -1,0 +1,342 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { groupIdRef, logicalIdOf, rulesOf } from './template-helpers';
+import { acknowledgeDemoDecisions, applyCompliancePacks } from '../../bin/compliance';
+import { IsolatedVpc } from '../../bin/isolated-vpc';
+import { ServerlessDatabase } from '../../lib';
+import { acknowledgments, synthesizeWithFindings } from '../compliance-report';
+import { inlineFunctionProps, MYSQL_8_0, newDatabase, POSTGRES_17, T4G_MEDIUM } from '../helpers';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+beforeAll(() => {
+  // The construct ships the handler bundled at package build; build it if this checkout has not yet.
+  if (!fs.existsSync(path.join(ROOT, 'lib', 'handlers', 'database-users', 'bundle', 'index.js'))) {
+    execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-handlers.js')], { stdio: 'ignore' });
+  }
+});
+
+/** `arn:<partition>:rds-db:eu-west-1:123456789012:dbuser:<prefix>/<user>` as the template writes it. */
+function dbUserArn(prefix: unknown, user: string) {
+  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':rds-db:eu-west-1:123456789012:dbuser:', prefix, `/${user}`]] };
+}
+const proxyId = (db: ServerlessDatabase) => ({ 'Fn::Select': [6, { 'Fn::Split': [':', { 'Fn::GetAtt': [logicalIdOf(db.proxy), 'DBProxyArn'] }] }] });
+const instanceResourceId = (db: ServerlessDatabase) => ({ 'Fn::GetAtt': [logicalIdOf(db.instance), 'DbiResourceId'] });
+
+/** Every statement that reaches a role: its managed policies (by Ref) and inline policies. */
+function statementsOfRole(template: Template, roleLogicalId: string): any[] {
+  const role = template.findResources('AWS::IAM::Role')[roleLogicalId];
+  const managed = template.findResources('AWS::IAM::ManagedPolicy');
+  const statements: any[] = [];
+  for (const arn of role.Properties.ManagedPolicyArns ?? []) {
+    if (arn.Ref) {
+      statements.push(...managed[arn.Ref].Properties.PolicyDocument.Statement);
+    } else {
+      // Only the role lambda.Function made for the user's own function carries AWS managed policies (logs, VPC).
+      expect(JSON.stringify(arn)).toMatch(/:iam::aws:policy\/service-role\/AWSLambda(BasicExecutionRole|VPCAccessExecutionRole)"/);
+    }
+  }
+  for (const policy of Object.values(template.findResources('AWS::IAM::Policy'))) {
+    if (JSON.stringify(policy.Properties.Roles ?? []).includes(`"${roleLogicalId}"`)) statements.push(...policy.Properties.PolicyDocument.Statement);
+  }
+  return statements;
+}
+
+const userResources = (template: Template) => Object.entries(template.findResources('Custom::DatabaseUser'));
+const userNamed = (template: Template, name: string) => {
+  const found = userResources(template).filter(([, r]) => r.Properties.UserName === name);
+  expect(found).toHaveLength(1);
+  return { logicalId: found[0][0], resource: found[0][1] };
+};
+
+describe('functionUsers on PostgreSQL: one least-privilege user per function', () => {
+  let stack: Stack;
+  let db: ServerlessDatabase;
+  let template: Template;
+  let fns: Record<string, lambda.Function>;
+
+  beforeAll(() => {
+    ({ stack, db } = newDatabase({ functionUsers: true }));
+    const api = db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 20 });
+    const report = db.addFunction('Report', {
+      ...inlineFunctionProps(), reservedConcurrentExecutions: 5, connectionsPerInvocation: 2,
+      databaseUser: { userName: 'reports', readOnlySchemas: ['sales'] },
+    });
+    const nightly = db.addFunction('Nightly', {
+      ...inlineFunctionProps(), reservedConcurrentExecutions: 3, databaseUser: { userName: 'reports', readOnlySchemas: ['sales'] },
+    });
+    const byo = new lambda.Function(stack, 'Byo', {
+      ...inlineFunctionProps(), vpc: db.vpc, vpcSubnets: db.functionSubnets, securityGroups: [db.clientSecurityGroup], reservedConcurrentExecutions: 4,
+    });
+    db.connectFunction(byo, { databaseUser: { privileges: [{ privileges: ['select', 'INSERT'], schema: 'sales', table: 'orders' }] } });
+    fns = { api, report, nightly, byo };
+    template = Template.fromStack(stack);
+  });
+
+  test('a Custom::DatabaseUser per user, its connection limit the sum of its functions\' budget allocations', () => {
+    expect(userResources(template).map(([, r]) => r.Properties.UserName).sort()).toEqual(['api', 'byo', 'reports']);
+    const common = {
+      Engine: 'postgresql', Port: '5432', Database: 'app',
+      Host: { 'Fn::GetAtt': [logicalIdOf(db.instance), 'Endpoint.Address'] },
+      MasterSecretArn: { Ref: logicalIdOf(db.secret) },
+    };
+    expect(userNamed(template, 'api').resource.Properties).toMatchObject({
+      ...common, ConnectionLimit: '20', ReadOnlySchemas: [], ReadWriteSchemas: ['public'], Privileges: [],
+    });
+    // Shared by Report (5 x 2) and Nightly (3 x 1).
+    expect(userNamed(template, 'reports').resource.Properties).toMatchObject({
+      ...common, ConnectionLimit: '13', ReadOnlySchemas: ['sales'], ReadWriteSchemas: [], Privileges: [],
+    });
+    expect(userNamed(template, 'byo').resource.Properties).toMatchObject({
+      ...common, ConnectionLimit: '4', ReadOnlySchemas: [], ReadWriteSchemas: [],
+      Privileges: [{ Privileges: ['SELECT', 'INSERT'], Schema: 'sales', Table: 'orders' }],
+    });
+    const plan = db.budget.plan();
+    expect(plan.allocations.filter(a => a.kind === 'FUNCTION').map(a => a.connections).reduce((a, b) => a + b)).toBe(20 + 13 + 4);
+  });
+
+  test('each function logs in as its own user (SERVERLESS_RDS_USER) and is deployed after it', () => {
+    const expected: Record<string, string> = { api: 'api', report: 'reports', nightly: 'reports', byo: 'byo' };
+    for (const [, user] of userResources(template)) {
+      // Created only once the security group rules on both sides exist.
+      const groups = user.DependsOn.filter((d: string) => template.findResources('AWS::EC2::SecurityGroup')[d]);
+      expect(groups.sort()).toEqual([logicalIdOf(db.instance.connections.securityGroups[0]), expect.stringMatching(/^DbUsersSecurityGroup/)].sort());
+    }
+    for (const [key, fn] of Object.entries(fns)) {
+      const resource = template.findResources('AWS::Lambda::Function')[logicalIdOf(fn)];
+      expect(resource.Properties.Environment.Variables.SERVERLESS_RDS_USER).toBe(expected[key]);
+      expect(resource.DependsOn).toEqual(expect.arrayContaining([userNamed(template, expected[key]).logicalId]));
+    }
+  });
+
+  test('rds-db:connect is scoped to the function\'s own user on the proxy; no function can read the master secret', () => {
+    const expected: Record<string, string> = { api: 'api', report: 'reports', nightly: 'reports', byo: 'byo' };
+    for (const [key, fn] of Object.entries(fns)) {
+      const statements = statementsOfRole(template, logicalIdOf(fn.role!));
+      const connect = statements.filter(s => JSON.stringify(s.Action).includes('rds-db'));
+      expect(connect).toEqual([{ Effect: 'Allow', Action: 'rds-db:connect', Resource: dbUserArn(proxyId(db), expected[key]) }]);
+      const text = JSON.stringify(statements);
+      expect(text).not.toContain('secretsmanager:');
+      expect(text).not.toContain('kms:Decrypt');
+      expect(text).not.toContain(logicalIdOf(db.secret));
+    }
+    // The shared policy naming the master user is attached to no role.
+    expect(JSON.stringify(template.findResources('AWS::IAM::Role'))).not.toContain(`"${logicalIdOf(db.connectPolicy)}"`);
+  });
+
+  test('the proxy uses end-to-end IAM: no secret, and logs in to the instance only as the function users', () => {
+    template.hasResourceProperties('AWS::RDS::DBProxy', { DefaultAuthScheme: 'IAM_AUTH', Auth: Match.absent(), RequireTLS: true });
+    const proxy = Object.values(template.findResources('AWS::RDS::DBProxy'))[0];
+    const statements = statementsOfRole(template, proxy.Properties.RoleArn['Fn::GetAtt'][0]);
+    expect(statements).toEqual(['api', 'reports', 'byo'].map(user => ({
+      Effect: 'Allow', Action: 'rds-db:connect', Resource: dbUserArn(instanceResourceId(db), user),
+    })));
+  });
+
+  test('the handler runs in the VPC with its own security group, reaching only the instance and HTTPS', () => {
+    const handlers = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([, f]) => f.Properties.Handler === 'index.handler' && f.Properties.Description?.startsWith('Creates, updates and drops'));
+    expect(handlers).toHaveLength(1);
+    const [, handler] = handlers[0];
+    expect(handler.Properties.Runtime).toBe('nodejs24.x');
+    expect(handler.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    const subnets = stack.resolve(db.vpc.selectSubnets(db.functionSubnets).subnetIds);
+    expect(handler.Properties.VpcConfig.SubnetIds).toEqual(subnets);
+    const [groupRef] = handler.Properties.VpcConfig.SecurityGroupIds;
+    const group = groupRef['Fn::GetAtt'][0];
+    const databaseGroup = logicalIdOf(db.instance.connections.securityGroups[0]);
+    expect(rulesOf(template, group, 'egress')).toEqual(expect.arrayContaining([
+      { protocol: 'tcp', fromPort: 5432, toPort: 5432, peerGroup: databaseGroup, cidr: undefined },
+      { protocol: 'tcp', fromPort: 443, toPort: 443, peerGroup: undefined, cidr: '0.0.0.0/0' },
+    ]));
+    expect(rulesOf(template, group, 'egress')).toHaveLength(2);
+    expect(rulesOf(template, databaseGroup, 'ingress')).toContainEqual({ protocol: 'tcp', fromPort: 5432, toPort: 5432, peerGroup: group, cidr: undefined });
+    expect(groupRef).toEqual(groupIdRef(group));
+  });
+
+  test('the handler role reads the master secret and decrypts through Secrets Manager only; no AWS managed policy anywhere', () => {
+    const handler = Object.values(template.findResources('AWS::Lambda::Function'))
+      .find(f => f.Properties.Description?.startsWith('Creates, updates and drops'))!;
+    const statements = statementsOfRole(template, handler.Properties.Role['Fn::GetAtt'][0]);
+    expect(statements).toEqual(expect.arrayContaining([
+      { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: logicalIdOf(db.secret) } },
+      {
+        Effect: 'Allow', Action: 'kms:Decrypt', Resource: { 'Fn::GetAtt': [logicalIdOf(db.encryptionKey), 'Arn'] },
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } } },
+      },
+    ]));
+    const wildcards = statements.filter(s => s.Resource === '*').flatMap(s => s.Action);
+    expect(wildcards.every((a: string) => /^ec2:.*NetworkInterface|^ec2:.*PrivateIpAddresses|^ec2:DescribeSubnets|^xray:/.test(a))).toBe(true);
+    const libraryRoles = Object.entries(template.findResources('AWS::IAM::Role')).filter(([id]) => id !== logicalIdOf(fns.byo.role!));
+    expect(JSON.stringify(libraryRoles)).not.toContain(':iam::aws:policy/');
+  });
+
+  test('the Provider framework may invoke the handler and nothing else', () => {
+    const framework = Object.values(template.findResources('AWS::Lambda::Function'))
+      .find(f => String(f.Properties.Description).startsWith('AWS CDK resource provider framework'))!;
+    const statements = statementsOfRole(template, framework.Properties.Role['Fn::GetAtt'][0]);
+    const lambdaActions = statements.filter(s => JSON.stringify(s.Action).includes('lambda:'));
+    expect(lambdaActions).toHaveLength(1);
+    expect(lambdaActions[0].Action).toEqual(['lambda:InvokeFunction', 'lambda:GetFunction']);
+    expect(JSON.stringify(lambdaActions[0].Resource)).toMatch(/^\{"Fn::GetAtt":\["DbUsersHandler[0-9A-F]+","Arn"\]\}$/);
+    expect(JSON.stringify(statements)).not.toContain('secretsmanager:');
+  });
+
+  test('the budget table and its artifact show the user of each function', () => {
+    const info = Annotations.fromStack(stack).findInfo('/TestStack/Db', Match.stringLikeRegexp('database user'));
+    expect(info).toHaveLength(1);
+    const text = String(info[0].entry.data);
+    expect(text).toMatch(/api\s+20\s+Db\/Functions\/Api/);
+    expect(text).toMatch(/reports\s+13\s+Db\/Functions\/Report, Db\/Functions\/Nightly/);
+    expect(text).toMatch(/byo\s+4\s+Byo/);
+    expect(db.budget.plan().problems).toEqual([]);
+  });
+});
+
+describe('functionUsers on MySQL', () => {
+  test('the default grant is read-write on the database itself; the engine is mysql', () => {
+    const { stack, db } = newDatabase({ engine: MYSQL_8_0, functionUsers: true });
+    db.addFunction('Worker', { ...inlineFunctionProps(), reservedConcurrentExecutions: 7 });
+    const template = Template.fromStack(stack);
+    expect(userNamed(template, 'worker').resource.Properties).toMatchObject({
+      Engine: 'mysql', Port: '3306', Database: 'app', ConnectionLimit: '7', ReadWriteSchemas: ['app'],
+    });
+    template.hasResourceProperties('AWS::RDS::DBProxy', { DefaultAuthScheme: 'IAM_AUTH', EngineFamily: 'MYSQL' });
+  });
+});
+
+describe('functionUsers without it or with bad names fails at synth with a clear error', () => {
+  const withUsers = () => newDatabase({ functionUsers: true });
+
+  test('databaseUser on a database without functionUsers', () => {
+    const { db } = newDatabase();
+    expect(() => db.addFunction('Api', { ...inlineFunctionProps(), databaseUser: { readOnlySchemas: ['sales'] } }))
+      .toThrow("Function 'Api': `databaseUser` needs per-function users; set `functionUsers: true` on the database");
+  });
+
+  test('functionUsers with password authentication', () => {
+    expect(() => newDatabase({ functionUsers: true, iamAuthentication: false }))
+      .toThrow('Db: `functionUsers` needs `iamAuthentication` (the users log in with IAM only)');
+  });
+
+  test.each([
+    ['x"; DROP ROLE dbadmin; --', /User name "x\\"; DROP ROLE dbadmin; --" is not a valid name/],
+    ['rdsadmin', /User name "rdsadmin" is reserved/],
+    ['dbadmin', /User name "dbadmin" is reserved \(engine, RDS or master user\)/],
+  ])('user name %s', (userName, message) => {
+    const { db } = withUsers();
+    expect(() => db.addFunction('Api', { ...inlineFunctionProps(), databaseUser: { userName } })).toThrow(message);
+  });
+
+  test('a schema name that is not an identifier', () => {
+    const { db } = withUsers();
+    expect(() => db.addFunction('Api', { ...inlineFunctionProps(), databaseUser: { readOnlySchemas: ['sales; drop'] } }))
+      .toThrow(/readOnlySchemas of function 'Db\/Functions\/Api' "sales; drop" is not a valid name/);
+  });
+
+  test('a shared user asked for with other grants', () => {
+    const { db } = withUsers();
+    db.addFunction('A', { ...inlineFunctionProps(), databaseUser: { userName: 'shared', readOnlySchemas: ['sales'] } });
+    expect(() => db.addFunction('B', { ...inlineFunctionProps(), databaseUser: { userName: 'shared' } }))
+      .toThrow("Function 'Db/Functions/B' shares database user 'shared' with Db/Functions/A but asks for other grants");
+  });
+
+  test('a name derived for one function and given explicitly to another', () => {
+    const { db } = withUsers();
+    db.addFunction('Api', inlineFunctionProps());
+    expect(() => db.addFunction('Other', { ...inlineFunctionProps(), databaseUser: { userName: 'api' } }))
+      .toThrow("Function 'Db/Functions/Other': database user name 'api' is already taken by Db/Functions/Api");
+  });
+
+  test('grantConnect, which would name the master user the proxy no longer logs in as', () => {
+    const { stack, db } = withUsers();
+    db.addFunction('Api', inlineFunctionProps());
+    const role = new iam.Role(stack, 'Task', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
+    expect(() => db.grantConnect(role)).toThrow(/Db: with `functionUsers` the proxy logs in only as the function users/);
+  });
+
+  test('functionUsers with no wired function', () => {
+    const { app } = withUsers();
+    expect(() => app.synth()).toThrow(/has functionUsers on but no wired function/);
+  });
+});
+
+describe('functionUsers in an isolated VPC, held to the five compliance packs', () => {
+  let app: App;
+  let result: ReturnType<typeof synthesizeWithFindings>;
+  let template: Template;
+  let network: IsolatedVpc;
+
+  beforeAll(() => {
+    app = new App();
+    const stack = new Stack(app, 'UsersCompliance'); // environment-agnostic, like the demo
+    network = new IsolatedVpc(stack, 'Network');
+    const db = new ServerlessDatabase(stack, 'Db', { ...network.databasePlacement(), engine: POSTGRES_17, instanceType: T4G_MEDIUM, functionUsers: true });
+    const defaults = { memorySize: 512, timeout: Duration.seconds(10), tracing: lambda.Tracing.ACTIVE };
+    const api = db.addFunction('Api', { ...inlineFunctionProps(), ...defaults, reservedConcurrentExecutions: 10 });
+    const report = db.addFunction('Report', { ...inlineFunctionProps(), ...defaults, databaseUser: { readOnlySchemas: ['public'] } });
+    acknowledgeDemoDecisions(db, [api, report]);
+    applyCompliancePacks(app);
+    result = synthesizeWithFindings(app);
+    template = Template.fromStack(stack);
+  });
+
+  test('no unacknowledged finding; every acknowledgment has a reason', () => {
+    expect(result.findings).toEqual([]);
+    for (const ack of acknowledgments(app)) expect(ack.reason.length).toBeGreaterThan(20);
+  });
+
+  test('with a Secrets Manager endpoint the handler has no route to the internet', () => {
+    const groups = template.findResources('AWS::EC2::SecurityGroup', { Properties: { GroupDescription: Match.stringLikeRegexp('^Database users of') } });
+    const [group] = Object.keys(groups);
+    const egress = rulesOf(template, group, 'egress');
+    expect(egress.filter(r => r.cidr !== undefined)).toEqual([]);
+    expect(egress).toContainEqual({ protocol: 'tcp', fromPort: 443, toPort: 443, peerGroup: logicalIdOf(network.secretsManagerEndpoint.connections.securityGroups[0]), cidr: undefined });
+  });
+
+  test('the proxy holds no secret, and no role but the handler\'s reads the master secret', () => {
+    template.hasResourceProperties('AWS::RDS::DBProxy', { DefaultAuthScheme: 'IAM_AUTH', Auth: Match.absent() });
+    const readers = Object.entries(template.findResources('AWS::IAM::ManagedPolicy'))
+      .filter(([, p]) => JSON.stringify(p.Properties.PolicyDocument).includes('secretsmanager:GetSecretValue'))
+      .map(([id]) => id);
+    // The handler; the rotation function reads it through its own (nested) application.
+    expect(readers).toEqual([expect.stringMatching(/^DbUsersHandlerPolicy/)]);
+  });
+});
+
+describe('the handler bundle built at package build', () => {
+  test('loads on its own, outside the repository, and answers CloudFormation with a readable reason', async () => {
+    const dir = fs.mkdtempSync(path.join(require('os').tmpdir(), 'users-bundle-'));
+    try {
+      fs.copyFileSync(path.join(ROOT, 'lib', 'handlers', 'database-users', 'bundle', 'index.js'), path.join(dir, 'index.js'));
+      const script = `
+        const { handler } = require(${JSON.stringify(path.join(dir, 'index.js'))});
+        handler({ RequestType: 'Create', ResourceProperties: { Engine: 'postgresql', Host: 'h', Port: '5432', Database: 'app',
+          MasterSecretArn: 'arn', UserName: 'x"; drop', ConnectionLimit: '1' } })
+          .then(() => console.log('created'), (e) => console.log(e.message));`;
+      const out = execFileSync(process.execPath, ['-e', script], { cwd: dir, env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1' } }).toString();
+      expect(out.trim()).toBe('User name "x\\"; drop" is not a valid name: use 1 to 63 letters, digits or underscores, not starting with a digit');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('the construct takes the handler from the bundle directory as it is (no bundling at the user\'s synth)', () => {
+    const { app, stack, db } = newDatabase({ functionUsers: true });
+    db.addFunction('Api', inlineFunctionProps());
+    const assembly = app.synth();
+    const handler = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function'))
+      .find(f => f.Properties.Description?.startsWith('Creates, updates and drops'))!;
+    const hash = String(handler.Properties.Code.S3Key).replace(/\.zip$/, '');
+    const staged = path.join(assembly.directory, `asset.${hash}`);
+    // The bundle and, beside it, the license notices of what it bundles.
+    expect(fs.readdirSync(staged).filter(f => f !== 'index.js.LEGAL.txt')).toEqual(['index.js']);
+    expect(fs.readFileSync(path.join(staged, 'index.js'))).toEqual(
+      fs.readFileSync(path.join(ROOT, 'lib', 'handlers', 'database-users', 'bundle', 'index.js')));
+  });
+});

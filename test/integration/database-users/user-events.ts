@@ -1,0 +1,42 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { UserResourceEvent } from '../../../lib/handlers/database-users';
+
+export const MASTER_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-master-AbCdEf';
+
+/** A Secrets Manager client whose GetSecretValue returns the test server's master login (AWS is mocked, the database is not). */
+export function masterSecretsManager(master: { user: string; password: string }): { client: SecretsManagerClient; calls: () => string[] } {
+  const client = new SecretsManagerClient({ region: 'eu-west-1', credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } });
+  const mock = mockClient(client);
+  mock.on(GetSecretValueCommand, { SecretId: MASTER_SECRET_ARN })
+    .resolves({ SecretString: JSON.stringify({ username: master.user, password: master.password, engine: 'test' }) });
+  return { client, calls: () => mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId ?? '') };
+}
+
+/** Custom resource events as CloudFormation sends them: every scalar a string. */
+export class UserEvents {
+  constructor(private readonly base: Record<string, unknown>) {}
+
+  public properties(overrides: Record<string, unknown>): Record<string, unknown> {
+    return { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:provider', ...this.base, MasterSecretArn: MASTER_SECRET_ARN, ...overrides };
+  }
+
+  public create(overrides: Record<string, unknown>): UserResourceEvent {
+    return { RequestType: 'Create', ResourceProperties: this.properties(overrides) };
+  }
+
+  public update(physicalId: string, overrides: Record<string, unknown>, old: Record<string, unknown>): UserResourceEvent {
+    return { RequestType: 'Update', PhysicalResourceId: physicalId, ResourceProperties: this.properties(overrides), OldResourceProperties: this.properties(old) };
+  }
+
+  public delete(physicalId: string, overrides: Record<string, unknown>): UserResourceEvent {
+    return { RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: this.properties(overrides) };
+  }
+}
+
+/** Names that try to break out of an identifier or a privilege list. */
+export const INJECTION_ATTEMPTS = {
+  userNames: ['x"; DROP ROLE master_admin; --', "x'@'%'; DROP USER master_admin; --", 'x` ; drop database users_db; --', 'a b', '', 'ü', '1abc', 'x'.repeat(70)],
+  schemas: ['sales; DROP SCHEMA sales', 'sales"."orders', 'users_db`.*; --'],
+  privileges: ['SELECT; DROP TABLE x', 'ALL', 'ALL PRIVILEGES', 'SUPER', 'GRANT OPTION'],
+};
