@@ -52,14 +52,9 @@ export async function prepareProofTable(target: ProofTarget): Promise<void> {
 export async function runCapped(target: ProofTarget, run: string, environments: number, invocations: number): Promise<ProofResult> {
   let retries = 0;
   const open = new OpenConnections();
-  const pools = Array.from({ length: environments }, () => new ServerlessPostgresPool({
-    host: String(target.appConfig.host), port: Number(target.appConfig.port), database: String(target.appConfig.database),
-    user: String(target.appConfig.user), password: String(target.appConfig.password), connections: 1,
-    tls: { ca: (target.appConfig.ssl as { ca: string }).ca },
-    onEvent: (event) => {
-      if (event.type === 'retry') retries++;
-      if (event.type === 'connected') open.opened(); // an environment keeps its connection for its life
-    },
+  const pools = Array.from({ length: environments }, () => environmentPool(target, (event) => {
+    if (event === 'retry') retries++;
+    if (event === 'connected') open.opened(); // an environment keeps its connection for its life
   }));
   try {
     return await measure(target, `library: ${environments} environments, connection reused`, run, environments, invocations,
@@ -67,6 +62,18 @@ export async function runCapped(target: ProofTarget, run: string, environments: 
   } finally {
     await Promise.all(pools.map((pool) => pool.end()));
   }
+}
+
+/** One execution environment's runtime helper pool of one connection, reporting connects and retries. */
+export function environmentPool(target: ProofTarget, onEvent: (event: 'connected' | 'retry') => void): ServerlessPostgresPool {
+  return new ServerlessPostgresPool({
+    host: String(target.appConfig.host), port: Number(target.appConfig.port), database: String(target.appConfig.database),
+    user: String(target.appConfig.user), password: String(target.appConfig.password), connections: 1,
+    tls: { ca: (target.appConfig.ssl as { ca: string }).ca },
+    onEvent: (event) => {
+      if (event.type === 'retry' || event.type === 'connected') onEvent(event.type);
+    },
+  });
 }
 
 /**

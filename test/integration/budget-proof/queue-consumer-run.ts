@@ -4,9 +4,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Client } from 'pg';
-import { ProofResult, ProofTarget } from './proof-runs';
+import { environmentPool, ProofResult, ProofTarget } from './proof-runs';
 import { ServerlessDatabase } from '../../../lib';
-import { ServerlessPostgresPool } from '../../../runtime/postgres';
 
 /** What the synthesized template gives a queue consumer of a PostgreSQL database of one class. */
 export interface QueueConsumerTemplate {
@@ -54,14 +53,9 @@ export async function runQueueConsumer(target: ProofTarget, run: string, maximum
   let retries = 0;
   let open = 0;
   let peak = 0;
-  const pools = Array.from({ length: maximumConcurrency }, () => new ServerlessPostgresPool({
-    host: String(target.appConfig.host), port: Number(target.appConfig.port), database: String(target.appConfig.database),
-    user: String(target.appConfig.user), password: String(target.appConfig.password), connections: 1,
-    tls: { ca: (target.appConfig.ssl as { ca: string }).ca },
-    onEvent: (event) => {
-      if (event.type === 'retry') retries++;
-      if (event.type === 'connected') peak = Math.max(peak, ++open);
-    },
+  const pools = Array.from({ length: maximumConcurrency }, () => environmentPool(target, (event) => {
+    if (event === 'retry') retries++;
+    if (event === 'connected') peak = Math.max(peak, ++open);
   }));
   const queue = Array.from({ length: messages }, (_, i) => i);
   let succeeded = 0;
