@@ -29,7 +29,7 @@ export interface ProofTarget {
   readonly adminConfig: ClientConfig;
 }
 
-const INSERT = 'INSERT INTO proof_writes (run, invocation) VALUES ($1, $2)';
+export const INSERT = 'INSERT INTO proof_writes (run, invocation) VALUES ($1, $2)';
 
 /** Creates the table the runs write to (idempotent). */
 export async function prepareProofTable(target: ProofTarget): Promise<void> {
@@ -96,7 +96,7 @@ export async function runNaive(target: ProofTarget, run: string, concurrency: nu
   }, () => 0, open);
 }
 
-async function measure(
+export async function measure(
   target: ProofTarget, setup: string, run: string, concurrency: number, invocations: number,
   worker: (index: number) => (invocation: number) => Promise<void>, retries: () => number, open: OpenConnections,
 ): Promise<ProofResult> {
@@ -142,7 +142,7 @@ export function renderProofTable(results: ProofResult[]): string {
 }
 
 /** Counts the connections a run holds open, and the most at once. */
-class OpenConnections {
+export class OpenConnections {
   public peak = 0;
   private now = 0;
 
