@@ -63,7 +63,12 @@ export function readConsumerFacts(
     connectionsPerEnvironment = Math.max(declaredConnectionsPerEnvironment, perEnvironment ?? (perInvocation ?? 1) * perRequest);
   } else {
     environments = templates.number(t, props.ReservedConcurrentExecutions);
-    if (environments === undefined) {
+    if (environments === undefined && props.ReservedConcurrentExecutions !== undefined) {
+      problems.push(
+        `${name} has ReservedConcurrentExecutions ${JSON.stringify(props.ReservedConcurrentExecutions)} in the template, not a number ` +
+        'known at synth time, so the budget cannot count it: give it a literal number.',
+      );
+    } else if (environments === undefined) {
       problems.push(
         `${name} has no ReservedConcurrentExecutions in the template, so nothing bounds its execution environments: ` +
         'leave the reserved concurrency the database wrote (do not remove it with an override or an Aspect), or set one.',
