@@ -35,6 +35,8 @@ const PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
  * concurrency is capped by the database's connection budget.
  *
  * @example
+ * import { ServerlessDatabase } from 'cdk-serverless-rds';
+ *
  * const db = new ServerlessDatabase(this, 'Db', {
  *   vpc,
  *   engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
