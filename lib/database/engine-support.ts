@@ -61,11 +61,3 @@ function familyOf(engineType: string): DatabaseEngineFamily | undefined {
     default: return undefined;
   }
 }
-
-/**
- * Performance Insights is not offered on the smallest burstable classes
- * (RDS User Guide, "Supported DB engines, Regions, and instance classes for Database Insights").
- */
-export function supportsPerformanceInsights(instanceClass: string): boolean {
-  return !/^db\.t[234]g?\.(micro|small)$/.test(instanceClass);
-}

@@ -129,11 +129,25 @@ export interface ServerlessDatabaseProps {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Whether Performance Insights is on.
+   * Whether Performance Insights is on (encrypted with `encryptionKey`). It feeds CloudWatch
+   * Database Insights, which replaces the Performance Insights console.
    *
-   * @default - on, except for the micro and small burstable classes that do not support it
+   * RDS for MySQL does not offer it on the micro and small burstable classes (db.t2, db.t3,
+   * db.t4g); asking for it there is a synth error. RDS for PostgreSQL offers it on every class.
+   *
+   * @default - on, except for MySQL on the micro and small burstable classes
    */
   readonly performanceInsights?: boolean;
+
+  /**
+   * The mode of CloudWatch Database Insights. Standard keeps 7 days of database load history at
+   * no charge. Advanced adds fleet-wide monitoring and execution plans, is charged, and needs
+   * 15 months of Performance Insights retention, which the construct then sets. Needs
+   * Performance Insights.
+   *
+   * @default - DatabaseInsightsMode.STANDARD when Performance Insights is on, otherwise not set
+   */
+  readonly databaseInsightsMode?: rds.DatabaseInsightsMode;
 
   /**
    * Interval of Enhanced Monitoring (0 turns it off).

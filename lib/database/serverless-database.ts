@@ -10,7 +10,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { resolveEngine, supportsPerformanceInsights } from './engine-support';
+import { resolveEngine } from './engine-support';
+import { instanceInsightsSettings } from './monitoring-defaults';
 import { acknowledgeDefaultPort, acknowledgeMonitoringLogStreams, acknowledgeNetworkInterfaceWildcard, acknowledgeXrayWildcard } from './nag-acknowledgments';
 import { functionPolicyStatements, monitoringRole, proxyUserArn, secretReadStatements } from './access-policies';
 import { ServerlessDatabaseProps } from './serverless-database-props';
@@ -145,7 +146,7 @@ export class ServerlessDatabase extends Construct {
       parameters: { ...tunedParameters(engine.family, this.maxConnections), ...(props.parameters ?? {}) },
     });
 
-    const performanceInsights = props.performanceInsights ?? supportsPerformanceInsights(instanceClass);
+    const insights = instanceInsightsSettings(this, engine.family, instanceClass, props, this.encryptionKey);
     const monitoringInterval = props.monitoringInterval ?? Duration.seconds(60);
     const storage = storageSizes(props);
     const monitoring = monitoringInterval.toSeconds() > 0;
@@ -177,8 +178,7 @@ export class ServerlessDatabase extends Construct {
       publiclyAccessible: false,
       iamAuthentication: true,
       cloudwatchLogsExports: engine.cloudwatchLogsExports,
-      enablePerformanceInsights: performanceInsights,
-      performanceInsightEncryptionKey: performanceInsights ? this.encryptionKey : undefined,
+      ...insights,
       monitoringInterval: monitoring ? monitoringInterval : undefined,
       monitoringRole: monitoring ? this.monitoringRole() : undefined,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,
