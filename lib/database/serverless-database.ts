@@ -92,7 +92,7 @@ export class ServerlessDatabase extends Construct {
 
   constructor(scope: Construct, id: string, props: ServerlessDatabaseProps) {
     super(scope, id);
-    const engine = resolveEngine(props.engine);
+    const engine = resolveEngine(props.engine, this);
     const instanceClass = `db.${props.instanceType.toString()}`;
     this.engineFamily = engine.family;
     this.port = engineFacts(engine.family).port;
