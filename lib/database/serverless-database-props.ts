@@ -145,6 +145,7 @@ export interface ServerlessDatabaseProps {
    * 15 months of Performance Insights retention, which the construct then sets. Needs
    * Performance Insights.
    *
+   * @example rds.DatabaseInsightsMode.ADVANCED
    * @default - DatabaseInsightsMode.STANDARD when Performance Insights is on, otherwise not set
    */
   readonly databaseInsightsMode?: rds.DatabaseInsightsMode;
@@ -188,6 +189,17 @@ export interface ServerlessDatabaseProps {
 
   /**
    * Pool settings of the RDS Proxy.
+   *
+   * @example
+   * import { Duration } from 'aws-cdk-lib';
+   * import { ServerlessDatabase } from 'cdk-serverless-rds';
+   *
+   * new ServerlessDatabase(this, 'Db', {
+   *   vpc,
+   *   engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+   *   instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
+   *   proxy: { maxIdleConnectionsPercent: 10, borrowTimeout: Duration.seconds(10) },
+   * });
    *
    * @default - derived from the connection budget
    */
