@@ -1,5 +1,5 @@
 import { vpcKeyOfGroup } from './database-facts';
-import { asList, ResourceRef, TemplateSet } from './template-set';
+import { asList, ResourceRef, TemplateSet, CfnJson } from './template-set';
 import { DatabaseEnvironmentVariables } from '../functions/environment-variables';
 
 /** What the template says one counted function may hold: environments x connections each. */
@@ -128,7 +128,7 @@ function mappingsAboveReserved(templates: TemplateSet, fn: ResourceRef, targets:
  * The network a function runs in: its own VPC configuration, or on Lambda Managed Instances its
  * capacity provider's. Returns the template the configuration's values belong to.
  */
-export function functionNetwork(templates: TemplateSet, fn: ResourceRef): { template: ResourceRef['template']; vpcConfig: any } {
+export function functionNetwork(templates: TemplateSet, fn: ResourceRef): { template: ResourceRef['template']; vpcConfig: CfnJson } {
   const props = templates.props(fn);
   const arn = props.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig?.CapacityProviderArn;
   const provider = arn !== undefined ? templates.target(fn.template, arn) : undefined;
