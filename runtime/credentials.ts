@@ -1,6 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { IamTokenCache } from './iam-token';
-import { SecretCredentials } from './secret-credentials';
+import type * as IamTokenModule from './iam-token';
+import type * as SecretCredentialsModule from './secret-credentials';
 import { ConnectionSettings } from './settings';
 
 /** What a driver asks for when it opens a connection. */
@@ -21,10 +21,15 @@ export interface CredentialOverrides {
   readonly secretsManager?: SecretsManagerClient;
 }
 
-/** The credential source for the settings' auth mode. */
+/**
+ * The credential source for the settings' auth mode. Each mode loads its AWS SDK client only in
+ * its own branch (a `require` there, not an import at the top): a bundler still includes both, but
+ * a cold start evaluates only the one the mode uses, the RDS signer or the Secrets Manager client.
+ */
 export function credentialSource(settings: ConnectionSettings, overrides: CredentialOverrides = {}): CredentialSource {
   switch (settings.auth) {
     case 'iam': {
+      const { IamTokenCache } = require('./iam-token') as typeof IamTokenModule;
       const tokens = new IamTokenCache({
         host: settings.host, port: settings.port, user: settings.user, region: settings.region!,
         sign: overrides.signToken, renewAfterMs: overrides.tokenRenewAfterMs,
@@ -32,6 +37,7 @@ export function credentialSource(settings: ConnectionSettings, overrides: Creden
       return { password: () => tokens.get(), refused: () => tokens.invalidate() };
     }
     case 'secret': {
+      const { SecretCredentials } = require('./secret-credentials') as typeof SecretCredentialsModule;
       const secret = new SecretCredentials({ secretArn: settings.secretArn!, region: settings.region, client: overrides.secretsManager });
       // The user stays SERVERLESS_RDS_USER: single-user rotation changes only the password.
       return { password: async () => (await secret.get()).password, refused: () => secret.invalidate() };

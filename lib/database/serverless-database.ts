@@ -19,6 +19,7 @@ import { storageSizes, validateDatabaseProps } from './validate-props';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { engineFacts } from '../budget/engine-facts';
 import { DatabaseEngineFamily } from '../budget/engine-family';
+import { bundleInProcess } from '../bundling/in-process-esbuild';
 import { MaxConnections } from '../budget/max-connections';
 import { concurrencyElsewhere, reservedConcurrencyProblems } from '../functions/account-concurrency';
 import { DatabaseEnvironmentVariables } from '../functions/environment-variables';
@@ -266,13 +267,21 @@ export class ServerlessDatabase extends Construct {
    * shipping your own SDK rather than relying on the copy in Lambda's runtime, whose version and
    * contents (the runtime helper's `@aws-sdk/rds-signer`) are not guaranteed.
    *
+   * Bundles are built for size, since every cold start parses them: `bundling.minify` defaults
+   * to true (with esbuild's tree-shaking), `bundling.sourceMap` to false (set it to true, and
+   * `NODE_OPTIONS=--enable-source-maps`, for stack traces in your sources). esbuild runs inside
+   * the synth process through its JavaScript API, found once in your project, and functions with
+   * the same entry and options share one build; options that need NodejsFunction's own bundling
+   * (command hooks, `nodeModules`, pre-compilation, Docker, `esbuildArgs`) get it as before.
+   *
    * @param id construct id of the function, under this database's `Functions` scope
    * @param props the function's props; `vpc` is filled in and must be left unset
    */
   public addNodejsFunction(id: string, props: DatabaseNodejsFunctionProps): nodejs.NodejsFunction {
     const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
-    const bundling = { bundleAwsSDK: true, ...props.bundling };
-    const wired = wireFunctionProps(this.wiring, id, { ...props, runtime, bundling });
+    const bundling: nodejs.BundlingOptions = { bundleAwsSDK: true, minify: true, sourceMap: false, ...props.bundling };
+    const bundled = props.code ? undefined : bundleInProcess(this.functionsScope, id, { ...props, runtime, bundling });
+    const wired = wireFunctionProps(this.wiring, id, { ...props, runtime, bundling, ...bundled });
     const fn = new nodejs.NodejsFunction(this.functionsScope, id, wired.props);
     finishWiring(this.wiring, fn, wired, runtime);
     return fn;
