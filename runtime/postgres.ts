@@ -3,24 +3,35 @@ import { isTransientConnectionError } from './connect-errors';
 import { credentialSource } from './credentials';
 import { describeError, logNotableEvents, RuntimeEventListener } from './events';
 import { HELPER_DEFAULTS, HelperOptions } from './helper-options';
+import { InvocationContext, InvocationDeadline } from './invocation-deadline';
 import { withConnectRetries } from './retry';
+import { isPostgresStatementError } from './session-errors';
 import { ConnectionSettings, resolveConnectionSettings } from './settings';
+import { letPendingSocketEventsRun, peerHasClosed } from './socket-state';
 import { verifiedTls } from './tls';
 
 export type { HelperOptions } from './helper-options';
 export type { RuntimeEvent, RuntimeEventListener } from './events';
+export type { InvocationContext } from './invocation-deadline';
 
 /** Options of the PostgreSQL helper. */
 export interface PostgresPoolOptions extends HelperOptions {
   /**
    * More node-postgres pool settings (statement_timeout, application_name, ...). Connection,
-   * credentials, TLS, pool size and connect timeout come from the helper and cannot be set here.
+   * credentials, TLS, pool size, connect and query timeouts come from the helper and cannot be set here.
    * @default idleTimeoutMillis 0 (never close an idle connection), allowExitOnIdle and keepAlive true
    */
-  readonly poolConfig?: Omit<PoolConfig, 'host' | 'port' | 'user' | 'password' | 'database' | 'ssl' | 'max' | 'connectionString' | 'connectionTimeoutMillis'>;
+  readonly poolConfig?: Omit<PoolConfig, 'host' | 'port' | 'user' | 'password' | 'database' | 'ssl' | 'max' | 'connectionString' | 'connectionTimeoutMillis' | 'query_timeout'>;
 }
 
 type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: any) => void) => void;
+
+/** node-postgres internals the helper reads: the socket, and the per-client query timeout. */
+interface ClientInternals {
+  readonly connection?: import('events').EventEmitter & { readonly stream?: import('stream').Duplex };
+  readonly connectionParameters?: { query_timeout?: number };
+  readonly readyForQuery?: boolean;
+}
 
 /**
  * A node-postgres `Pool` sized to the connections the budget counted for the function, opened
@@ -39,6 +50,7 @@ export class ServerlessPostgresPool extends Pool {
   private readonly releasedAt: WeakMap<PoolClient, number>;
   private readonly emitEvent: RuntimeEventListener;
   private readonly refusedCredentials: () => void;
+  private readonly deadline: InvocationDeadline;
 
   constructor(options: PostgresPoolOptions = {}) {
     const settings = resolveConnectionSettings('postgresql', options);
@@ -48,6 +60,7 @@ export class ServerlessPostgresPool extends Pool {
       idleTimeoutMillis: 0,
       allowExitOnIdle: true,
       keepAlive: true,
+      keepAliveInitialDelayMillis: options.keepAliveInitialDelayMs ?? HELPER_DEFAULTS.keepAliveInitialDelayMs,
       ...options.poolConfig,
       host: settings.host,
       port: settings.port,
@@ -57,9 +70,11 @@ export class ServerlessPostgresPool extends Pool {
       ssl: verifiedTls(settings.host, options.tls),
       max: settings.connections,
       connectionTimeoutMillis: options.connectTimeoutMs ?? HELPER_DEFAULTS.connectTimeoutMs,
+      query_timeout: options.queryTimeoutMs ?? HELPER_DEFAULTS.queryTimeoutMs,
     });
     this.settings = settings;
     this.helperOptions = options;
+    this.deadline = new InvocationDeadline(options.invocationReserveMs ?? HELPER_DEFAULTS.invocationReserveMs);
     this.releasedAt = new WeakMap();
     this.emitEvent = options.onEvent ?? logNotableEvents;
     this.refusedCredentials = () => {
@@ -74,6 +89,16 @@ export class ServerlessPostgresPool extends Pool {
     // pg.Pool drops an idle connection the server closed and re-emits the error here; without a
     // listener that error would crash the execution environment.
     this.on('error', (error: Error) => this.emitEvent({ type: 'idle-connection-closed', engine: 'postgresql', reason: describeError(error) }));
+  }
+
+  /**
+   * Tells the pool the invocation's Lambda context, at the start of each invocation: connecting,
+   * retrying and statements then never wait past the time it has left (less
+   * `invocationReserveMs`). Without it, only the helper's own timeouts apply. On Lambda Managed
+   * Instances, where invocations overlap, the latest call counts.
+   */
+  public setInvocationContext(context: InvocationContext | undefined): void {
+    this.deadline.set(context);
   }
 
   public override connect(): Promise<PoolClient>;
@@ -122,17 +147,31 @@ export class ServerlessPostgresPool extends Pool {
 
   private checkout(): Promise<PoolClient> {
     const validateAfterIdleMs = this.helperOptions.validateAfterIdleMs ?? HELPER_DEFAULTS.validateAfterIdleMs;
+    const connectTimeoutMs = this.helperOptions.connectTimeoutMs ?? HELPER_DEFAULTS.connectTimeoutMs;
+    const queryTimeoutMs = this.helperOptions.queryTimeoutMs ?? HELPER_DEFAULTS.queryTimeoutMs;
     return withConnectRetries(async () => {
       // Each idle connection may be dead after a freeze; the pool holds at most `max` of them.
       for (let checked = 0; ; checked++) {
         const startedAt = Date.now();
+        // pg.Pool reads its connect timeout at each connect: cut it to the invocation's time.
+        (this.options as PoolConfig).connectionTimeoutMillis = this.deadline.bound(connectTimeoutMs);
         const client = await super.connect();
+        (client as unknown as ClientInternals).connectionParameters!.query_timeout = this.deadline.bound(queryTimeoutMs);
+        this.keepAfterStatementErrors(client);
         const idleSince = this.releasedAt.get(client);
         if (idleSince === undefined) {
           this.emitEvent({ type: 'connected', engine: 'postgresql', elapsedMs: Date.now() - startedAt });
           return client;
         }
-        if (Date.now() - idleSince < validateAfterIdleMs) return client;
+        const idleMs = Date.now() - idleSince;
+        if (idleMs > 0) await letPendingSocketEventsRun();
+        if (peerHasClosed((client as unknown as ClientInternals).connection?.stream)) {
+          // The server's FIN was already read: replace it without a round trip.
+          client.release(new Error('the server closed the connection while it was idle'));
+          this.emitEvent({ type: 'replaced-dead-connection', engine: 'postgresql', reason: 'closed by the server while idle' });
+          continue;
+        }
+        if (idleMs < validateAfterIdleMs) return client;
         try {
           await client.query({ text: 'SELECT 1', query_timeout: this.helperOptions.validateTimeoutMs ?? HELPER_DEFAULTS.validateTimeoutMs } as any);
           return client;
@@ -145,7 +184,39 @@ export class ServerlessPostgresPool extends Pool {
     }, this.helperOptions.retry, {
       onAuthenticationError: this.refusedCredentials,
       onRetry: (attempt, delayMs, error) => this.emitEvent({ type: 'retry', engine: 'postgresql', attempt, delayMs, reason: describeError(error) }),
+      remainingMs: () => this.deadline.remainingMs(),
     });
+  }
+
+  /**
+   * pg.Pool closes a connection released with any error, `pool.query` releases with the
+   * statement's error, and so a constraint violation would cost a handshake and a token use.
+   * The server's answer to a statement leaves the session usable when no transaction is open
+   * (the connection says so in every ReadyForQuery, no round trip), so those keep the
+   * connection. A statement that got no answer in time closes its socket at once: a graceful
+   * close would wait on the same silent connection.
+   */
+  private keepAfterStatementErrors(client: PoolClient): void {
+    const poolRelease = client.release;
+    const internals = client as unknown as ClientInternals;
+    client.release = (error?: Error | boolean) => {
+      if (error instanceof Error && isPostgresStatementError(error)) {
+        // The error arrives before the server's ReadyForQuery, which carries the session's state.
+        const decide = (): void => poolRelease.call(client, client.getTransactionStatus() === 'I' ? undefined : error);
+        if (internals.readyForQuery) return decide();
+        const connection = internals.connection!;
+        const settle = (lost?: Error): void => {
+          connection.removeListener('readyForQuery', onReady).removeListener('end', onLost);
+          if (lost) poolRelease.call(client, lost); else decide();
+        };
+        const onReady = (): void => settle();
+        const onLost = (): void => settle(error);
+        connection.once('readyForQuery', onReady).once('end', onLost);
+        return;
+      }
+      if (error instanceof Error && error.message === 'Query read timeout') internals.connection?.stream?.destroy();
+      return poolRelease.call(client, error);
+    };
   }
 }
 
