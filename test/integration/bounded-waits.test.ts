@@ -226,3 +226,37 @@ describe.each([postgres(), mariadb()])('bounded waits of the runtime helper, thr
     }
   });
 });
+
+describe('MySQL TLS through a relay addressed by IP', () => {
+  let server: MariaDbServer;
+  let relay: FaultRelay;
+
+  beforeAll(async () => {
+    server = await startMariaDb();
+    relay = await FaultRelay.start(server.port);
+  });
+
+  afterAll(async () => {
+    await relay?.stop();
+    await server?.stop();
+  });
+
+  async function connectWith(tls: { ca: string; servername?: string }): Promise<number> {
+    const db = new ServerlessMysqlPool({ host: '127.0.0.1', port: relay.port, database: server.app.database, user: server.app.user, password: server.app.password, tls });
+    try {
+      return Number((await db.query<Array<{ id: number }>>('SELECT CONNECTION_ID() AS id'))[0].id);
+    } finally {
+      await db.end();
+    }
+  }
+
+  test('the certificate is checked against the servername given, not the address connected to', async () => {
+    // The test certificate names localhost and 127.0.0.1.
+    await expect(connectWith({ ca: server.caPem, servername: 'localhost' })).resolves.toEqual(expect.any(Number));
+    await expect(connectWith({ ca: server.caPem, servername: 'db.example.invalid' })).rejects.toThrow(/db\.example\.invalid/);
+  });
+
+  test('without a servername, an IP address is checked against the certificate\'s IP addresses', async () => {
+    await expect(connectWith({ ca: server.caPem })).resolves.toEqual(expect.any(Number));
+  });
+});
