@@ -19,6 +19,7 @@ import { storageSizes, validateDatabaseProps } from './validate-props';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { engineFacts } from '../budget/engine-facts';
 import { DatabaseEngineFamily } from '../budget/engine-family';
+import { defineAuthMode } from '../bundling/auth-mode-define';
 import { bundleInProcess } from '../bundling/in-process-esbuild';
 import { MaxConnections } from '../budget/max-connections';
 import { concurrencyElsewhere, reservedConcurrencyProblems } from '../functions/account-concurrency';
@@ -273,16 +274,18 @@ export class ServerlessDatabase extends Construct {
    * the synth process through its JavaScript API, found once in your project, and functions with
    * the same entry and options share one build; options that need NodejsFunction's own bundling
    * (command hooks, `nodeModules`, pre-compilation, Docker, `esbuildArgs`) get it as before.
+   * esbuild is told the function's auth mode, so the runtime helper's client for the other mode
+   * (RDS signer or Secrets Manager) is left out of the bundle.
    *
    * @param id construct id of the function, under this database's `Functions` scope
    * @param props the function's props; `vpc` is filled in and must be left unset
    */
   public addNodejsFunction(id: string, props: DatabaseNodejsFunctionProps): nodejs.NodejsFunction {
     const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
-    const bundling: nodejs.BundlingOptions = { bundleAwsSDK: true, minify: true, sourceMap: false, ...props.bundling };
+    const wired = wireFunctionProps(this.wiring, id, { ...props, runtime });
+    const bundling = defineAuthMode({ bundleAwsSDK: true, minify: true, sourceMap: false, ...props.bundling }, wired.props.environment);
     const bundled = props.code ? undefined : bundleInProcess(this.functionsScope, id, { ...props, runtime, bundling });
-    const wired = wireFunctionProps(this.wiring, id, { ...props, runtime, bundling, ...bundled });
-    const fn = new nodejs.NodejsFunction(this.functionsScope, id, wired.props);
+    const fn = new nodejs.NodejsFunction(this.functionsScope, id, { ...wired.props, bundling, ...bundled });
     finishWiring(this.wiring, fn, wired, runtime);
     return fn;
   }

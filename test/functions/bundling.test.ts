@@ -102,4 +102,20 @@ describe('addNodejsFunction bundling', () => {
     expect(fs.readFileSync(path.join(dir, 'hook.txt'), 'utf8').trim()).toBe('hooked');
     expect(fs.readFileSync(path.join(dir, 'index.js'), 'utf8')).toContain('SERVERLESS_RDS_HOST');
   });
+
+  test.each([
+    [true, 'the RDS signer', 'not the Secrets Manager client', 'rds-db', /GetSecretValue/],
+    [false, 'the Secrets Manager client', 'not the RDS signer', 'GetSecretValue', /rds-db/],
+  ])('with iamAuthentication %s, the bundle carries %s and %s', (iamAuthentication, _has, _hasNot, present, absent) => {
+    // GIVEN
+    const { stack, db } = newDatabase({ iamAuthentication });
+
+    // WHEN
+    const fn = db.addNodejsFunction('Api', { entry: HELPER_HANDLER, reservedConcurrentExecutions: 2 });
+
+    // THEN
+    const code = bundledCode(stack, fn);
+    expect(code).toContain(present);
+    expect(code).not.toMatch(absent);
+  });
 });
