@@ -5,6 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LAMBDA_NODEJS_SDK_V3_EXCLUDE_SMITHY_PACKAGES } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
+import { IncrementalEsbuild } from './incremental-esbuild';
 
 /**
  * Bundling options this module reproduces with esbuild's JavaScript API. Any other option
@@ -37,6 +38,8 @@ export interface InProcessBundle {
 /** The part of esbuild's JavaScript API used here. */
 interface EsbuildApi {
   readonly version: string;
+  /** Where it was loaded from (not part of esbuild's API). */
+  readonly modulePath: string;
   buildSync(options: Record<string, unknown>): { errors: unknown[] };
 }
 
@@ -118,10 +121,15 @@ class EsbuildLocalBundling implements ILocalBundling {
   }
 
   public tryBundle(outputDir: string): boolean {
-    const outfile = path.join(outputDir, this.outfileName);
     try {
-      const { metafile, ...rest } = this.buildOptions;
-      const result = this.esbuild.buildSync({ ...rest, outfile, metafile: metafile === true }) as { metafile?: unknown };
+      const { metafile, entryPoints, ...rest } = this.buildOptions;
+      const entry = (entryPoints as string[])[0];
+      const options = { ...rest, metafile: metafile === true };
+      // Incremental builds in a worker share the parsing of common modules between functions;
+      // without worker threads, one plain build per function.
+      const result = canBlockOnWorkers()
+        ? IncrementalEsbuild.forInstallation(this.esbuild.modulePath).build(entry, options, outputDir, this.outfileName)
+        : this.esbuild.buildSync({ ...options, entryPoints, outfile: path.join(outputDir, this.outfileName) }) as { metafile?: unknown };
       if (metafile === true && result.metafile) fs.writeFileSync(path.join(outputDir, 'index.meta.json'), JSON.stringify(result.metafile));
     } catch (error) {
       throw new Error(`${this.constructPath}: esbuild could not bundle ${String((this.buildOptions.entryPoints as string[])[0])}: ${(error as Error).message}`);
@@ -134,11 +142,17 @@ class EsbuildLocalBundling implements ILocalBundling {
 function loadEsbuild(projectRoot: string): EsbuildApi | undefined {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const esbuild = require(require.resolve('esbuild', { paths: [projectRoot] })) as EsbuildApi;
-    return typeof esbuild.buildSync === 'function' && esbuild.version.startsWith('0.') ? esbuild : undefined;
+    const modulePath = require.resolve('esbuild', { paths: [projectRoot] });
+    const esbuild = require(modulePath) as Omit<EsbuildApi, 'modulePath'>;
+    return typeof esbuild.buildSync === 'function' && esbuild.version.startsWith('0.') ? { ...esbuild, modulePath } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** Atomics.wait is allowed on Node's main thread; SharedArrayBuffer may be switched off by flags. */
+function canBlockOnWorkers(): boolean {
+  return typeof SharedArrayBuffer === 'function' && typeof Atomics.wait === 'function';
 }
 
 function defaultExternals(scope: Construct, bundling: nodejs.BundlingOptions): string[] {
