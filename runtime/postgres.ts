@@ -24,6 +24,13 @@ export interface PostgresPoolOptions extends HelperOptions {
   readonly poolConfig?: Omit<PoolConfig, 'host' | 'port' | 'user' | 'password' | 'database' | 'ssl' | 'max' | 'connectionString' | 'connectionTimeoutMillis' | 'query_timeout'>;
 }
 
+/**
+ * A connection idle at least this long (an invocation after a pause, when the environment may
+ * have been frozen) first lets socket events already waiting run, so a FIN read in the same turn
+ * as the invocation is seen. Back-to-back invocations under load skip that turn.
+ */
+const YIELD_AFTER_IDLE_MS = 50;
+
 type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: any) => void) => void;
 
 /** node-postgres internals the helper reads: the socket, and the per-client query timeout. */
@@ -104,10 +111,20 @@ export class ServerlessPostgresPool extends Pool {
   public override connect(): Promise<PoolClient>;
   public override connect(callback: ConnectCallback): void;
   public override connect(callback?: ConnectCallback): Promise<PoolClient> | void {
-    const checkout = this.checkout();
-    if (!callback) return checkout;
-    // pg.Pool#query checks out through this callback form.
-    checkout.then((client) => callback(undefined, client, (release) => client.release(release)), (error) => callback(error, undefined, () => undefined));
+    if (!callback) return this.checkout();
+    // pg.Pool#query checks out through this callback form. The warm path (a connection released
+    // moments ago, its socket open) stays in callbacks, with no promise or extra turn in between;
+    // anything else takes the full checkout with the client already in hand.
+    const done = (client: PoolClient) => callback(undefined, client, (release) => client.release(release));
+    (this.options as PoolConfig).connectionTimeoutMillis = this.deadline.bound(this.helperOptions.connectTimeoutMs ?? HELPER_DEFAULTS.connectTimeoutMs);
+    super.connect((error, client) => {
+      if (!error && client && this.isWarm(client)) {
+        this.prepareForCaller(client);
+        done(client);
+        return;
+      }
+      this.checkout(error ? undefined : client, error).then(done, (failure) => callback(failure, undefined, () => undefined));
+    });
   }
 
   /**
@@ -145,26 +162,52 @@ export class ServerlessPostgresPool extends Pool {
     });
   }
 
-  private checkout(): Promise<PoolClient> {
+  /** Reused, released less than YIELD_AFTER_IDLE_MS ago, its socket open: hand it out as it is. */
+  private isWarm(client: PoolClient): boolean {
+    const idleSince = this.releasedAt.get(client);
+    if (idleSince === undefined) return false;
+    const idleMs = Date.now() - idleSince;
+    return idleMs < YIELD_AFTER_IDLE_MS && idleMs < (this.helperOptions.validateAfterIdleMs ?? HELPER_DEFAULTS.validateAfterIdleMs)
+      && !peerHasClosed((client as unknown as ClientInternals).connection?.stream);
+  }
+
+  /** The statement timeout for this checkout, and the release that keeps a connection after a statement error. */
+  private prepareForCaller(client: PoolClient): void {
+    (client as unknown as ClientInternals).connectionParameters!.query_timeout = this.deadline.bound(this.helperOptions.queryTimeoutMs ?? HELPER_DEFAULTS.queryTimeoutMs);
+    this.keepAfterStatementErrors(client);
+  }
+
+  /**
+   * The full checkout: retries, the check of a connection idle past validateAfterIdleMs, the
+   * replacement of one the server closed. `inHand` is a client pg.Pool already gave out, or
+   * `firstError` the error of that first attempt.
+   */
+  private checkout(inHand?: PoolClient, firstError?: Error): Promise<PoolClient> {
     const validateAfterIdleMs = this.helperOptions.validateAfterIdleMs ?? HELPER_DEFAULTS.validateAfterIdleMs;
     const connectTimeoutMs = this.helperOptions.connectTimeoutMs ?? HELPER_DEFAULTS.connectTimeoutMs;
-    const queryTimeoutMs = this.helperOptions.queryTimeoutMs ?? HELPER_DEFAULTS.queryTimeoutMs;
+    let given: PoolClient | undefined = inHand;
+    let givenError: Error | undefined = firstError;
     return withConnectRetries(async () => {
       // Each idle connection may be dead after a freeze; the pool holds at most `max` of them.
       for (let checked = 0; ; checked++) {
         const startedAt = Date.now();
+        if (givenError) {
+          const error = givenError;
+          givenError = undefined;
+          throw error;
+        }
         // pg.Pool reads its connect timeout at each connect: cut it to the invocation's time.
         (this.options as PoolConfig).connectionTimeoutMillis = this.deadline.bound(connectTimeoutMs);
-        const client = await super.connect();
-        (client as unknown as ClientInternals).connectionParameters!.query_timeout = this.deadline.bound(queryTimeoutMs);
-        this.keepAfterStatementErrors(client);
+        const client = given ?? await super.connect();
+        given = undefined;
+        this.prepareForCaller(client);
         const idleSince = this.releasedAt.get(client);
         if (idleSince === undefined) {
           this.emitEvent({ type: 'connected', engine: 'postgresql', elapsedMs: Date.now() - startedAt });
           return client;
         }
         const idleMs = Date.now() - idleSince;
-        if (idleMs > 0) await letPendingSocketEventsRun();
+        if (idleMs >= YIELD_AFTER_IDLE_MS) await letPendingSocketEventsRun();
         if (peerHasClosed((client as unknown as ClientInternals).connection?.stream)) {
           // The server's FIN was already read: replace it without a round trip.
           client.release(new Error('the server closed the connection while it was idle'));
