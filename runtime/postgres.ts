@@ -116,7 +116,10 @@ export class ServerlessPostgresPool extends Pool {
     // moments ago, its socket open) stays in callbacks, with no promise or extra turn in between;
     // anything else takes the full checkout with the client already in hand.
     const done = (client: PoolClient) => callback(undefined, client, (release) => client.release(release));
-    (this.options as PoolConfig).connectionTimeoutMillis = this.deadline.bound(this.helperOptions.connectTimeoutMs ?? HELPER_DEFAULTS.connectTimeoutMs);
+    // With an idle connection and nobody waiting, pg.Pool hands that one out on the next tick: no
+    // wait to bound, so no timer to arm (pg.Pool arms one per checkout when a timeout is set).
+    const servedFromIdle = this.idleCount > 0 && this.waitingCount === 0;
+    (this.options as PoolConfig).connectionTimeoutMillis = servedFromIdle ? 0 : this.deadline.bound(this.helperOptions.connectTimeoutMs ?? HELPER_DEFAULTS.connectTimeoutMs);
     super.connect((error, client) => {
       if (!error && client && this.isWarm(client)) {
         this.prepareForCaller(client);
