@@ -23,7 +23,8 @@ interface Row {
 const WARM_INVOCATIONS = Number(process.env.BENCH_INVOCATIONS ?? 3000);
 const CONNECT_INVOCATIONS = Math.max(50, Math.round(WARM_INVOCATIONS / 10));
 const WARMUP = 200;
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
+// One invocation per setup per round: on a shared machine, load bursts then hit every setup alike.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? WARM_INVOCATIONS);
 const QUERY = 'SELECT $1::int AS n';
 
 type Invoke = (i: number) => Promise<unknown>;
@@ -99,7 +100,7 @@ async function measurePath(path: string, config: ClientConfig): Promise<Row[]> {
 
 function render(rows: Row[]): string {
   const header = ['setup', 'path', 'invocations', 'p50 ms', 'p99 ms', 'invocations/s'];
-  const cells = rows.map((r) => [r.setup, r.path, String(r.invocations), r.p50.toFixed(3), r.p99.toFixed(3), r.perSecond.toFixed(0)]);
+  const cells = rows.map((r) => [r.setup, r.path, String(r.invocations), r.p50.toFixed(4), r.p99.toFixed(3), r.perSecond.toFixed(0)]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => `| ${c.map((v, i) => (i < 2 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join(' | ')} |`;
   return [line(header), `|${widths.map((w, i) => (i < 2 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`, ...cells.map(line)].join('\n');

@@ -40,6 +40,14 @@ interface ClientInternals {
   readonly readyForQuery?: boolean;
 }
 
+/** pg.Pool internals the warm path uses to take an idle client without a turn of the event loop. */
+interface PoolInternals {
+  readonly ending: boolean;
+  readonly _idle: Array<{ readonly client: PoolClient & { ref?: () => void }; readonly idleListener: unknown; readonly timeoutId?: NodeJS.Timeout }>;
+  readonly _pendingQueue: unknown[];
+  _acquireClient(client: PoolClient, waiter: { callback: (error: Error | undefined, client: PoolClient) => void }, idleListener: unknown, isNew: boolean): void;
+}
+
 /**
  * A node-postgres `Pool` sized to the connections the budget counted for the function, opened
  * with the function's IAM token or secret over verified TLS. Use it wherever a `pg.Pool` goes
@@ -108,6 +116,24 @@ export class ServerlessPostgresPool extends Pool {
     this.deadline.set(context);
   }
 
+  /**
+   * The warm path of `query()` (installed on the prototype below, so `query` keeps pg.Pool's
+   * types): a connection released moments ago, its socket open, runs the statement at once,
+   * without a checkout through the pool's queue (a turn of the event loop). Returns undefined
+   * for anything else, which goes through `pg.Pool#query` and the full checkout.
+   */
+  private warmQuery(args: unknown[]): Promise<unknown> | undefined {
+    const [config, values, callback] = args;
+    if (callback !== undefined || typeof values === 'function') return undefined;
+    if (typeof config !== 'string' && (typeof config !== 'object' || config === null || typeof (config as { submit?: unknown }).submit === 'function')) return undefined;
+    const client = this.takeWarmIdleClient();
+    if (!client) return undefined;
+    return new Promise((resolve, reject) => client.query(config as string, values as unknown[], (error: Error | undefined, result: unknown) => {
+      client.release(error ?? undefined);
+      if (error) reject(error); else resolve(result);
+    }));
+  }
+
   public override connect(): Promise<PoolClient>;
   public override connect(callback: ConnectCallback): void;
   public override connect(callback?: ConnectCallback): Promise<PoolClient> | void {
@@ -163,6 +189,21 @@ export class ServerlessPostgresPool extends Pool {
         throw error;
       }
     });
+  }
+
+  /** The most recently released idle client if it is warm and nobody waits, acquired as pg.Pool does. */
+  private takeWarmIdleClient(): PoolClient | undefined {
+    const pool = this as unknown as PoolInternals;
+    if (pool.ending || !Array.isArray(pool._idle) || pool._idle.length === 0 || pool._pendingQueue.length > 0) return undefined;
+    const item = pool._idle[pool._idle.length - 1];
+    if (typeof pool._acquireClient !== 'function' || !this.isWarm(item.client)) return undefined;
+    pool._idle.pop();
+    clearTimeout(item.timeoutId);
+    item.client.ref?.();
+    let acquired: PoolClient | undefined;
+    pool._acquireClient(item.client, { callback: (_error, client) => { acquired = client; } }, item.idleListener, false);
+    if (acquired) this.prepareForCaller(acquired);
+    return acquired;
   }
 
   /** Reused, released less than YIELD_AFTER_IDLE_MS ago, its socket open: hand it out as it is. */
@@ -265,6 +306,11 @@ export class ServerlessPostgresPool extends Pool {
     };
   }
 }
+
+const poolQuery = Pool.prototype.query as (...args: unknown[]) => unknown;
+ServerlessPostgresPool.prototype.query = function query(this: ServerlessPostgresPool, ...args: unknown[]) {
+  return this['warmQuery'](args) ?? poolQuery.apply(this, args);
+} as Pool['query'];
 
 let shared: ServerlessPostgresPool | undefined;
 
