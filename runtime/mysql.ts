@@ -330,7 +330,7 @@ export class ServerlessMysqlPool {
   }
 
   private waitForRelease(): Promise<void> {
-    const timeoutMs = this.options.connectTimeoutMs ?? HELPER_DEFAULTS.connectTimeoutMs;
+    const timeoutMs = this.deadline.bound(this.options.connectTimeoutMs ?? HELPER_DEFAULTS.connectTimeoutMs);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(wake), 1);
