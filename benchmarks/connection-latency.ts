@@ -7,7 +7,7 @@
  *
  *   npm run benchmark            (or: BENCH_INVOCATIONS=5000 npm run benchmark)
  */
-import { Client, ClientConfig } from 'pg';
+import { Client, ClientConfig, Pool } from 'pg';
 import { ServerlessPostgresPool } from '../runtime/postgres';
 import { startPgBouncer, startPostgres } from '../test/integration/servers';
 
@@ -23,7 +23,8 @@ interface Row {
 const WARM_INVOCATIONS = Number(process.env.BENCH_INVOCATIONS ?? 3000);
 const CONNECT_INVOCATIONS = Math.max(50, Math.round(WARM_INVOCATIONS / 10));
 const WARMUP = 200;
-const ROUNDS = 5;
+// One invocation per setup per round: on a shared machine, load bursts then hit every setup alike.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? WARM_INVOCATIONS);
 const QUERY = 'SELECT $1::int AS n';
 
 type Invoke = (i: number) => Promise<unknown>;
@@ -73,12 +74,14 @@ async function measurePath(path: string, config: ClientConfig): Promise<Row[]> {
   const helper = new ServerlessPostgresPool(helperOptions);
   // Every checkout counts as "after idle": the cost paid by the first invocation after a freeze.
   const checking = new ServerlessPostgresPool({ ...helperOptions, validateAfterIdleMs: 0 });
+  const plainPool = new Pool({ ...config, max: 1 });
   const rows = await timeInRounds(path, [
     ['bare pg, connection held (the floor)', (i) => held.query(QUERY, [i])],
+    ['bare pg.Pool, max 1', (i) => plainPool.query(QUERY, [i])],
     ['runtime helper, connection reused', (i) => helper.query(QUERY, [i])],
     ['runtime helper, checked on every checkout', (i) => checking.query(QUERY, [i])],
   ]);
-  await Promise.all([held.end(), helper.end(), checking.end()]);
+  await Promise.all([held.end(), plainPool.end(), helper.end(), checking.end()]);
 
   const connectPerInvocation: Invoke = async (i) => {
     const client = new Client(config);
@@ -97,7 +100,7 @@ async function measurePath(path: string, config: ClientConfig): Promise<Row[]> {
 
 function render(rows: Row[]): string {
   const header = ['setup', 'path', 'invocations', 'p50 ms', 'p99 ms', 'invocations/s'];
-  const cells = rows.map((r) => [r.setup, r.path, String(r.invocations), r.p50.toFixed(3), r.p99.toFixed(3), r.perSecond.toFixed(0)]);
+  const cells = rows.map((r) => [r.setup, r.path, String(r.invocations), r.p50.toFixed(4), r.p99.toFixed(3), r.perSecond.toFixed(0)]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c: string[]) => `| ${c.map((v, i) => (i < 2 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join(' | ')} |`;
   return [line(header), `|${widths.map((w, i) => (i < 2 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|')}|`, ...cells.map(line)].join('\n');

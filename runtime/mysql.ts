@@ -1,14 +1,30 @@
+import * as net from 'net';
+import type { Duplex } from 'stream';
 import { Connection, ConnectionOptions, createConnection } from 'mysql2/promise';
 import { isTransientConnectionError } from './connect-errors';
 import { credentialSource, CredentialSource } from './credentials';
 import { describeError, logNotableEvents, RuntimeEventListener } from './events';
 import { HELPER_DEFAULTS, HelperOptions } from './helper-options';
+import { InvocationContext, InvocationDeadline } from './invocation-deadline';
 import { withConnectRetries } from './retry';
+import { isMysqlStatementError } from './session-errors';
 import { ConnectionSettings, resolveConnectionSettings } from './settings';
+import { letPendingSocketEventsRun, peerHasClosed } from './socket-state';
 import { verifiedTls } from './tls';
 
 export type { HelperOptions } from './helper-options';
 export type { RuntimeEvent, RuntimeEventListener } from './events';
+export type { InvocationContext } from './invocation-deadline';
+
+/** mysql2 internals the helper reads: the core connection's socket. */
+interface CoreConnection {
+  readonly connection?: { readonly stream?: Duplex };
+}
+
+/** The error of a statement that got no answer in time; its connection is closed. */
+class StatementTimeoutError extends Error {
+  public readonly code = 'ETIMEDOUT';
+}
 
 /** Options of the MySQL helper. */
 export interface MysqlPoolOptions extends HelperOptions {
@@ -48,11 +64,23 @@ export class ServerlessMysqlPool {
   private readonly waiters: Array<() => void> = [];
   private open = 0;
   private ended = false;
+  private readonly deadline: InvocationDeadline;
 
   constructor(private readonly options: MysqlPoolOptions = {}) {
     this.settings = resolveConnectionSettings('mysql', options);
     this.credentials = credentialSource(this.settings, options);
     this.emitEvent = options.onEvent ?? logNotableEvents;
+    this.deadline = new InvocationDeadline(options.invocationReserveMs ?? HELPER_DEFAULTS.invocationReserveMs);
+  }
+
+  /**
+   * Tells the pool the invocation's Lambda context, at the start of each invocation: connecting,
+   * retrying and statements then never wait past the time it has left (less
+   * `invocationReserveMs`). Without it, only the helper's own timeouts apply. On Lambda Managed
+   * Instances, where invocations overlap, the latest call counts.
+   */
+  public setInvocationContext(context: InvocationContext | undefined): void {
+    this.deadline.set(context);
   }
 
   /** Connections open now, checked out or idle. */
@@ -68,19 +96,21 @@ export class ServerlessMysqlPool {
   /** Runs one statement on a pooled connection (text protocol). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- mysql2's own default row type; callers name theirs
   public async query<T = any>(sql: string, values?: unknown[]): Promise<T> {
-    return this.withConnection(async (connection) => (await connection.query(sql, values))[0] as T);
+    return this.singleStatement(async (connection) => (await connection.query(sql, values))[0] as T);
   }
 
   /** Runs one prepared statement on a pooled connection. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- mysql2's own default row type; callers name theirs
   public async execute<T = any>(sql: string, values?: unknown[]): Promise<T> {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- mysql2's overloads do not accept unknown[]
-    return this.withConnection(async (connection) => (await connection.execute(sql, values as any))[0] as T);
+    return this.singleStatement(async (connection) => (await connection.execute(sql, values as any))[0] as T);
   }
 
   /**
-   * Runs `work` with one connection and always gives it back; a connection whose work failed is
-   * closed rather than reused, since it may hold an open transaction or be broken.
+   * Runs `work` with one connection and always gives it back. If the work failed, the
+   * connection is rolled back (one round trip, on the failure path only) and reused when that
+   * succeeds, so it never carries an open transaction to the next caller; a connection that is
+   * broken, or whose statement got no answer in time, is closed.
    */
   public async withConnection<T>(work: (connection: PooledMysqlConnection) => Promise<T>): Promise<T> {
     const connection = await this.getConnection();
@@ -89,6 +119,9 @@ export class ServerlessMysqlPool {
       return await work(connection);
     } catch (error) {
       failure = error;
+      if (this.mayStillBeUsable(error)) {
+        await connection.query('ROLLBACK').then(() => { failure = undefined; }, (rollbackError: unknown) => { failure = rollbackError; });
+      }
       throw error;
     } finally {
       connection.release(failure);
@@ -115,6 +148,30 @@ export class ServerlessMysqlPool {
     }
   }
 
+  /**
+   * One autocommit statement: the server's error answer to it (a duplicate key, a syntax error)
+   * leaves no transaction behind, so the connection is kept without any extra round trip.
+   */
+  private async singleStatement<T>(work: (connection: PooledMysqlConnection) => Promise<T>): Promise<T> {
+    const connection = await this.getConnection();
+    let failure: unknown;
+    try {
+      return await work(connection);
+    } catch (error) {
+      if (!isMysqlStatementError(error)) failure = error;
+      throw error;
+    } finally {
+      connection.release(failure);
+    }
+  }
+
+  /** A failure after which the connection may still answer: not a lost socket or a statement timeout. */
+  private mayStillBeUsable(error: unknown): boolean {
+    if (error instanceof StatementTimeoutError) return false;
+    const e = (error ?? {}) as { fatal?: unknown };
+    return e.fatal !== true && !isTransientConnectionError(error);
+  }
+
   /** Checks out a connection: reused when one is idle, opened when the pool has room, else waited for. */
   public getConnection(): Promise<PooledMysqlConnection> {
     return withConnectRetries(() => this.checkout(), this.options.retry, {
@@ -123,6 +180,7 @@ export class ServerlessMysqlPool {
         this.emitEvent({ type: 'credentials-refused', engine: 'mysql' });
       },
       onRetry: (attempt, delayMs, error) => this.emitEvent({ type: 'retry', engine: 'mysql', attempt, delayMs, reason: describeError(error) }),
+      remainingMs: () => this.deadline.remainingMs(),
     });
   }
 
@@ -142,7 +200,15 @@ export class ServerlessMysqlPool {
       if (this.ended) throw new Error('The MySQL pool was ended');
       const reusable = this.idle.pop();
       if (reusable) {
-        if (Date.now() - reusable.since < validateAfterIdleMs || await this.isAlive(reusable.connection)) {
+        const idleMs = Date.now() - reusable.since;
+        if (idleMs > 0) await letPendingSocketEventsRun();
+        if (peerHasClosed((reusable.connection as unknown as CoreConnection).connection?.stream)) {
+          // The server's FIN was already read (a KILL, a restart): replace it without a round trip.
+          this.discard(reusable.connection);
+          this.emitEvent({ type: 'replaced-dead-connection', engine: 'mysql', reason: 'closed by the server while idle' });
+          continue;
+        }
+        if (idleMs < validateAfterIdleMs || await this.isAlive(reusable.connection)) {
           return this.lend(reusable.connection);
         }
         this.discard(reusable.connection);
@@ -183,17 +249,26 @@ export class ServerlessMysqlPool {
     const startedAt = Date.now();
     const secret = await this.credentials.password();
     const tls = verifiedTls(this.settings.host, this.options.tls);
+    const keepAliveDelay = this.options.keepAliveInitialDelayMs ?? HELPER_DEFAULTS.keepAliveInitialDelayMs;
+    // mysql2 presents and checks the `host` it was given as the TLS name and ignores a servername;
+    // for an IP address it checks the name "localhost". So with a servername mysql2 gets that name
+    // as `host`, with an IP address the socket carries the address to check; either way the
+    // socket, opened here, goes to the real address.
+    const tlsName = tls ? tls.servername : undefined;
+    const ownSocket = tls !== false && (tlsName !== undefined || net.isIP(this.settings.host) !== 0);
     const connection = await createConnection({
       ...this.options.connectionOptions,
-      host: this.settings.host,
+      host: tlsName ?? this.settings.host,
       port: this.settings.port,
+      ...(ownSocket ? { stream: () => openSocket(this.settings.host, this.settings.port, keepAliveDelay, tlsName === undefined) } : {}),
       user: this.settings.user,
       database: this.settings.database,
       password: secret,
       // mysql2 checks the host name only when asked to (verifyIdentity).
       ssl: tls ? { ...tls, verifyIdentity: true } : undefined,
-      connectTimeout: this.options.connectTimeoutMs ?? HELPER_DEFAULTS.connectTimeoutMs,
+      connectTimeout: this.deadline.bound(this.options.connectTimeoutMs ?? HELPER_DEFAULTS.connectTimeoutMs),
       enableKeepAlive: true,
+      keepAliveInitialDelay: keepAliveDelay,
       // RDS asks IAM users for the token in clear text, which is safe only because TLS is verified.
       ...(this.settings.auth === 'iam' ? { authPlugins: { mysql_clear_password: () => () => Buffer.from(`${secret}\0`) } } : {}),
     });
@@ -207,18 +282,39 @@ export class ServerlessMysqlPool {
 
   private lend(connection: Connection): PooledMysqlConnection {
     let released = false;
+    const timeoutMs = this.deadline.bound(this.options.queryTimeoutMs ?? HELPER_DEFAULTS.queryTimeoutMs);
+    const query = connection.query;
+    const execute = connection.execute;
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- wraps mysql2's overloaded query/execute as they are
+    const watched = (method: (...args: any[]) => Promise<any>) => (...args: any[]) => this.watchStatement(connection, timeoutMs, method.apply(connection, args));
     const release = (error?: unknown): void => {
       if (released) return;
       released = true;
-      delete (connection as Partial<PooledMysqlConnection>).release;
+      for (const key of ['release', 'query', 'execute'] as const) delete (connection as Partial<PooledMysqlConnection>)[key];
       if (error !== undefined || this.ended) {
-        this.discard(connection, isTransientConnectionError(error));
+        this.discard(connection, isTransientConnectionError(error) || error instanceof StatementTimeoutError);
       } else {
         this.idle.push({ connection, since: Date.now() });
       }
       this.wakeOne();
     };
-    return Object.assign(connection, { release });
+    return Object.assign(connection, { release, query: watched(query), execute: watched(execute) }) as PooledMysqlConnection;
+  }
+
+  /**
+   * Fails a statement that got no answer within `timeoutMs` and destroys its connection: on a
+   * connection gone silent (no FIN, no reset) nothing else would end the wait before the
+   * function timeout.
+   */
+  private watchStatement<T>(connection: Connection, timeoutMs: number, statement: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        connection.destroy();
+        reject(new StatementTimeoutError(`The statement got no answer within ${timeoutMs} ms (queryTimeoutMs, or the invocation's remaining time); its connection was closed`));
+      }, timeoutMs);
+    });
+    return Promise.race([statement, timeout]).finally(() => clearTimeout(timer));
   }
 
   private discard(connection: Connection, broken = true): void {
@@ -238,7 +334,7 @@ export class ServerlessMysqlPool {
   }
 
   private waitForRelease(): Promise<void> {
-    const timeoutMs = this.options.connectTimeoutMs ?? HELPER_DEFAULTS.connectTimeoutMs;
+    const timeoutMs = this.deadline.bound(this.options.connectTimeoutMs ?? HELPER_DEFAULTS.connectTimeoutMs);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(wake), 1);
@@ -263,4 +359,12 @@ let shared: ServerlessMysqlPool | undefined;
 export function getMysqlPool(options?: MysqlPoolOptions): ServerlessMysqlPool {
   shared ??= new ServerlessMysqlPool(options);
   return shared;
+}
+
+/** A TCP socket to the real address, for a connection whose TLS name differs from it. */
+function openSocket(host: string, port: number, keepAliveInitialDelayMs: number, checkAddress: boolean): net.Socket {
+  const socket = net.connect({ host, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: keepAliveInitialDelayMs });
+  // tls.connect checks the certificate against the socket's `_host` when given no name.
+  if (checkAddress) (socket as unknown as { _host: string })._host = host;
+  return socket;
 }

@@ -23,7 +23,8 @@ export interface ConnectionSettingsOptions {
   readonly password?: string;
   /**
    * Connections this execution environment may hold at once: the pool's size.
-   * @default SERVERLESS_RDS_CONNECTIONS_PER_INVOCATION, else 1
+   * @default SERVERLESS_RDS_CONNECTIONS_PER_ENVIRONMENT (functions on Lambda Managed Instances,
+   * where one environment serves many requests at once), else SERVERLESS_RDS_CONNECTIONS_PER_INVOCATION, else 1
    */
   readonly connections?: number;
 }
@@ -41,6 +42,13 @@ export interface ConnectionSettings {
   readonly password?: string;
   readonly connections: number;
 }
+
+/**
+ * Set by the library only for functions on Lambda Managed Instances: the connections one
+ * environment may hold for all the requests it serves at once. It wins over the per-invocation
+ * count, which there describes one request, not the environment's pool.
+ */
+export const CONNECTIONS_PER_ENVIRONMENT_VARIABLE = 'SERVERLESS_RDS_CONNECTIONS_PER_ENVIRONMENT';
 
 const DEFAULT_PORTS = { postgresql: 5432, mysql: 3306 } as const;
 
@@ -65,7 +73,10 @@ export function resolveConnectionSettings(
   const port = options.port ?? wholeNumber(fromEnv(Env.PORT), Env.PORT) ?? DEFAULT_PORTS[engine];
   const database = options.database ?? required(fromEnv(Env.DATABASE), Env.DATABASE, 'database');
   const user = options.user ?? required(fromEnv(Env.USER), Env.USER, 'user');
-  const connections = options.connections ?? wholeNumber(fromEnv(Env.CONNECTIONS_PER_INVOCATION), Env.CONNECTIONS_PER_INVOCATION) ?? 1;
+  const connections = options.connections
+    ?? wholeNumber(fromEnv(CONNECTIONS_PER_ENVIRONMENT_VARIABLE), CONNECTIONS_PER_ENVIRONMENT_VARIABLE)
+    ?? wholeNumber(fromEnv(Env.CONNECTIONS_PER_INVOCATION), Env.CONNECTIONS_PER_INVOCATION)
+    ?? 1;
   if (!Number.isInteger(connections) || connections < 1) {
     throw new Error(`connections must be a whole number of at least 1, got ${connections}`);
   }

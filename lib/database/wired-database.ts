@@ -12,6 +12,8 @@ import { IServerlessDatabase } from './i-serverless-database';
 import { acknowledgeXrayWildcard } from './nag-acknowledgments';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { DatabaseEngineFamily } from '../budget/engine-family';
+import { defineAuthMode } from '../bundling/auth-mode-define';
+import { bundleInProcess } from '../bundling/in-process-esbuild';
 import { accountUsage } from '../functions/account-concurrency';
 import {
   ConnectFunctionOptions, DatabaseFunctionProps, DatabaseNodejsFunctionProps, DatabaseNodejsQueueConsumerProps, DatabaseQueueConsumerProps, QueueConsumerOptions,
@@ -73,15 +75,23 @@ export abstract class WiredDatabase extends Construct implements IServerlessData
    * shipping your own SDK rather than relying on the copy in Lambda's runtime, whose version and
    * contents (the runtime helper's `@aws-sdk/rds-signer`) are not guaranteed.
    *
+   * Bundles are built for size, since every cold start parses them: `bundling.minify` defaults
+   * to true (with esbuild's tree-shaking), `bundling.sourceMap` to false (set it to true, and
+   * `NODE_OPTIONS=--enable-source-maps`, for stack traces in your sources). esbuild runs inside
+   * the synth process through its JavaScript API, found once in your project, and functions with
+   * the same entry and options share one build; options that need NodejsFunction's own bundling
+   * (command hooks, `nodeModules`, pre-compilation, Docker, `esbuildArgs`) get it as before.
+   * esbuild is told the function's auth mode, so the runtime helper's client for the other mode
+   * (RDS signer or Secrets Manager) is left out of the bundle.
+   *
    * @param id construct id of the function, under this database's `Functions` scope
    * @param props the function's props; `vpc` is filled in and must be left unset
    */
   public addNodejsFunction(id: string, props: DatabaseNodejsFunctionProps): nodejs.NodejsFunction {
     const { wiring, functionsScope } = this.wiringOrThrow();
     const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
-    const bundling = { bundleAwsSDK: true, ...props.bundling };
-    const wired = wireFunctionProps(wiring, id, { ...props, runtime, bundling });
-    const fn = new nodejs.NodejsFunction(functionsScope, id, wired.props);
+    const wired = wireFunctionProps(wiring, id, { ...props, runtime });
+    const fn = new nodejs.NodejsFunction(functionsScope, id, bundledProps(functionsScope, id, props, wired.props, runtime));
     finishWiring(wiring, fn, wired, runtime);
     return fn;
   }
@@ -115,9 +125,8 @@ export abstract class WiredDatabase extends Construct implements IServerlessData
     const { wiring, functionsScope } = this.wiringOrThrow();
     const { functionProps, queueOptions } = splitQueueConsumerProps(props);
     const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
-    const bundling = { bundleAwsSDK: true, ...props.bundling };
-    const wired = wireFunctionProps(wiring, id, { ...functionProps, runtime, bundling });
-    const fn = new nodejs.NodejsFunction(functionsScope, id, wired.props);
+    const wired = wireFunctionProps(wiring, id, { ...functionProps, runtime });
+    const fn = new nodejs.NodejsFunction(functionsScope, id, bundledProps(functionsScope, id, props, wired.props, runtime));
     finishQueueConsumer(wiring, fn, wired, runtime, queueOptions);
     return fn;
   }
@@ -224,4 +233,16 @@ export abstract class WiredDatabase extends Construct implements IServerlessData
     }
     return this.wiringState;
   }
+}
+
+/**
+ * A wired Node.js function's props with the library's bundling: for size, told the auth mode,
+ * and built in the synth process unless the function brings its own code.
+ */
+function bundledProps(
+  scope: Construct, id: string, props: nodejs.NodejsFunctionProps, wired: nodejs.NodejsFunctionProps, runtime: lambda.Runtime,
+): nodejs.NodejsFunctionProps {
+  const bundling = defineAuthMode({ bundleAwsSDK: true, minify: true, sourceMap: false, ...props.bundling }, wired.environment);
+  const bundled = props.code ? undefined : bundleInProcess(scope, id, { ...props, runtime, bundling });
+  return { ...wired, bundling, ...bundled };
 }

@@ -118,13 +118,16 @@ describe('runtime helper for MySQL (MariaDB, TLS required)', () => {
     const [{ id: after }] = await db.query<Array<{ id: number }>>('SELECT CONNECTION_ID() AS id');
     expect(after).toBe(before);
     expect({ total: db.totalCount, idle: db.idleCount }).toEqual({ total: 1, idle: 1 });
-    // Plain withConnection() cannot tell whether failed work left a transaction open: it closes the connection.
+    // Failed withConnection() work that left a transaction open is rolled back, and the connection kept.
     await expect(db.withConnection(async (connection) => {
       await connection.query('START TRANSACTION');
+      await connection.execute('INSERT INTO jobs (payload) VALUES (?)', ['left-open']);
       throw new Error('left open');
     })).rejects.toThrow('left open');
-    const [{ id: fresh }] = await db.query<Array<{ id: number }>>('SELECT CONNECTION_ID() AS id');
-    expect(fresh).not.toBe(after);
+    const [{ id: same, inTransaction }] = await db.query<Array<{ id: number; inTransaction: number }>>('SELECT CONNECTION_ID() AS id, @@in_transaction AS inTransaction');
+    expect({ same, inTransaction: Number(inTransaction) }).toEqual({ same: after, inTransaction: 0 });
+    const [{ n: leftOpen }] = await db.query<Array<{ n: number }>>("SELECT COUNT(*) AS n FROM jobs WHERE payload = 'left-open'");
+    expect(Number(leftOpen)).toBe(0);
     await db.end();
   });
 

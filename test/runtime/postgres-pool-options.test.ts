@@ -24,7 +24,7 @@ describe('ServerlessPostgresPool configuration from a wired environment', () => 
     expect(options).toMatchObject({
       host: WIRED.SERVERLESS_RDS_HOST, port: 5432, database: 'app', user: 'dbadmin', max: 3,
       ssl: { rejectUnauthorized: true, servername: WIRED.SERVERLESS_RDS_HOST },
-      idleTimeoutMillis: 0, connectionTimeoutMillis: 5000, keepAlive: true,
+      idleTimeoutMillis: 0, connectionTimeoutMillis: 30000, query_timeout: 10000, keepAlive: true, keepAliveInitialDelayMillis: 10000,
     });
   });
 

@@ -1,5 +1,5 @@
 import { isAuthenticationError, isTransientConnectionError } from '../../runtime/connect-errors';
-import { withConnectRetries } from '../../runtime/retry';
+import { RETRY_DEFAULTS, withConnectRetries } from '../../runtime/retry';
 
 const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
 const badPassword = Object.assign(new Error('password authentication failed for user "app"'), { code: '28P01' });
@@ -44,6 +44,24 @@ describe('withConnectRetries', () => {
     await expect(withConnectRetries(async () => { calls++; throw badPassword; }, {}, { ...hooks, onAuthenticationError: () => refreshed++ }))
       .rejects.toBe(badPassword);
     expect({ calls, refreshed, delays }).toEqual({ calls: 2, refreshed: 1, delays: [] });
+  });
+
+  test('with the defaults, the back-off bound doubles up to the documented 2 s cap within the 5 attempts', async () => {
+    const { delays, hooks } = recorder();
+    await expect(withConnectRetries(async () => { throw refused; }, {}, hooks)).rejects.toBe(refused);
+    expect(delays).toEqual([250, 500, 1000, 2000]);
+    expect(Math.max(...delays)).toBe(RETRY_DEFAULTS.maxDelayMs);
+  });
+
+  test('never sleeps past the time the invocation has left: the last error comes at once instead', async () => {
+    const { delays, hooks } = recorder();
+    let remaining = 1200;
+    const sleep = async (ms: number) => { delays.push(ms); remaining -= ms; };
+    let calls = 0;
+    await expect(withConnectRetries(async () => { calls++; throw refused; }, {}, { ...hooks, sleep, remainingMs: () => remaining }))
+      .rejects.toBe(refused);
+    // 250 + 500 leave 450 ms: the next bound (1000 ms) does not fit.
+    expect({ calls, delays }).toEqual({ calls: 3, delays: [250, 500] });
   });
 
   test('attempts must be a whole number of at least 1', async () => {

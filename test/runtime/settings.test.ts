@@ -1,5 +1,5 @@
 import { DatabaseEnvironmentVariables as Env } from '../../lib';
-import { resolveConnectionSettings } from '../../runtime/settings';
+import { CONNECTIONS_PER_ENVIRONMENT_VARIABLE, resolveConnectionSettings } from '../../runtime/settings';
 
 const WIRED: NodeJS.ProcessEnv = {
   [Env.ENGINE]: 'postgresql',
@@ -58,5 +58,28 @@ describe('resolveConnectionSettings', () => {
     const { [Env.PORT]: _port, [Env.ENGINE]: _engine, ...rest } = WIRED;
     expect(resolveConnectionSettings('mysql', {}, rest).port).toBe(3306);
     expect(resolveConnectionSettings('postgresql', {}, rest).port).toBe(5432);
+  });
+
+  describe('on Lambda Managed Instances', () => {
+    const MANAGED = { ...WIRED, [CONNECTIONS_PER_ENVIRONMENT_VARIABLE]: '8' };
+
+    test('the connections per environment size the pool, over the connections per invocation', () => {
+      expect(CONNECTIONS_PER_ENVIRONMENT_VARIABLE).toBe('SERVERLESS_RDS_CONNECTIONS_PER_ENVIRONMENT');
+      expect(resolveConnectionSettings('postgresql', {}, MANAGED).connections).toBe(8);
+      expect(resolveConnectionSettings('mysql', {}, { ...MANAGED, [Env.ENGINE]: 'mysql' }).connections).toBe(8);
+    });
+
+    test('an explicit connections option still wins', () => {
+      expect(resolveConnectionSettings('postgresql', { connections: 3 }, MANAGED).connections).toBe(3);
+    });
+
+    test('an empty value falls back to the connections per invocation', () => {
+      expect(resolveConnectionSettings('postgresql', {}, { ...WIRED, [CONNECTIONS_PER_ENVIRONMENT_VARIABLE]: '' }).connections).toBe(2);
+    });
+
+    test.each(['0', '2.5', 'many'])('connections per environment %s is refused, naming the variable', (value) => {
+      expect(() => resolveConnectionSettings('postgresql', {}, { ...WIRED, [CONNECTIONS_PER_ENVIRONMENT_VARIABLE]: value }))
+        .toThrow(/SERVERLESS_RDS_CONNECTIONS_PER_ENVIRONMENT must be a whole number of at least 1/);
+    });
   });
 });

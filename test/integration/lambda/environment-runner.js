@@ -6,7 +6,10 @@ let queue = Promise.resolve();
 process.on('message', (message) => {
   queue = queue.then(async () => {
     try {
-      const result = await handlerModule.handler(message.event, { awsRequestId: String(message.id) });
+      // Like Lambda's context: the time left before the function timeout, when the test sets one.
+      const endsAt = message.timeoutMs === undefined ? undefined : Date.now() + message.timeoutMs;
+      const context = { awsRequestId: String(message.id), ...(endsAt === undefined ? {} : { getRemainingTimeInMillis: () => endsAt - Date.now() }) };
+      const result = await handlerModule.handler(message.event, context);
       process.send({ id: message.id, result });
     } catch (error) {
       process.send({ id: message.id, error: { message: error.message, code: error.code } });

@@ -39,11 +39,12 @@ export class ExecutionEnvironment {
     child.stderr!.on('data', (chunk) => this.log.push(String(chunk)));
   }
 
-  public invoke<T = any>(event: unknown = {}): Promise<InvocationOutcome<T>> {
+  /** Runs one invocation; `timeoutMs` gives the handler a context whose remaining time counts down from it. */
+  public invoke<T = any>(event: unknown = {}, timeoutMs?: number): Promise<InvocationOutcome<T>> {
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.pending.set(id, resolve);
-      this.child.send({ id, event });
+      this.child.send({ id, event, timeoutMs });
     });
   }
 
