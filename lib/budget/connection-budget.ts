@@ -12,7 +12,8 @@ import { renderBudgetTable } from './budget-table';
 import { BudgetPlan } from './budget-plan';
 import { engineFacts } from './engine-facts';
 import { DatabaseEngineFamily } from './engine-family';
-import { PoolerKind, poolerLabel } from './pooler-kind';
+import { PoolerKind } from './pooler-kind';
+import { poolerLabel } from './pooler-label';
 import { requireWholeNumber, requireWholeNumberBetween } from '../private/validate';
 
 /** Lambda keeps this much of an account's concurrency unreserved (Lambda quotas). */

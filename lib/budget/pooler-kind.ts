@@ -18,12 +18,3 @@ export enum PoolerKind {
    */
   NONE = 'NONE',
 }
-
-/** How the budget table and the artifact name each pooler. */
-export function poolerLabel(kind: PoolerKind): string {
-  switch (kind) {
-    case PoolerKind.PGBOUNCER: return 'PgBouncer';
-    case PoolerKind.NONE: return 'no pooler';
-    default: return 'RDS Proxy';
-  }
-}

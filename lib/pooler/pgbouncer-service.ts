@@ -1,0 +1,177 @@
+import { Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { PgBouncerOptions } from './pooler';
+import { PgBouncerConfig, pgBouncerConfig } from './pgbouncer-config';
+
+/** Where the start command writes PgBouncer's files inside the container. */
+const RUN_DIR = '/tmp/pgbouncer';
+
+/**
+ * Writes the files PgBouncer reads, from the environment ECS filled in (the configuration) and
+ * the secrets it injected (password, certificate), then replaces itself with PgBouncer.
+ */
+const START_SCRIPT = [
+  'set -eu',
+  'umask 077',
+  `mkdir -p ${RUN_DIR}`,
+  `printf '%s\\n' "$PGBOUNCER_INI" > ${RUN_DIR}/pgbouncer.ini`,
+  `printf '"%s" "%s"\\n' "$DB_USER" "$DB_PASSWORD" > ${RUN_DIR}/userlist.txt`,
+  `printf '%s\\n' "$TLS_CERTIFICATE" > ${RUN_DIR}/client.crt`,
+  `printf '%s\\n' "$TLS_PRIVATE_KEY" > ${RUN_DIR}/client.key`,
+  `printf '%s\\n' "$SERVER_CA_BUNDLE" > ${RUN_DIR}/server-ca.pem`,
+  'unset DB_PASSWORD TLS_PRIVATE_KEY',
+  `exec pgbouncer ${RUN_DIR}/pgbouncer.ini`,
+].join('\n');
+
+/** @internal */
+export interface PgBouncerServiceProps {
+  readonly options: PgBouncerOptions;
+  readonly vpc: ec2.IVpc;
+  readonly subnets: ec2.SubnetSelection;
+  readonly port: number;
+  readonly databaseName: string;
+  readonly instanceEndpoint: string;
+  /** The database secret: `username` and `password` fields. */
+  readonly secret: secretsmanager.ISecret;
+  readonly encryptionKey: kms.IKey;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  /** Server and client connections, read from the budget when the task definition is rendered. */
+  readonly pool: () => { serverConnections: number; clientConnections: number };
+}
+
+/**
+ * PgBouncer as a small highly available service: Fargate tasks on ARM in two or more
+ * Availability Zones behind an internal Network Load Balancer, configured from the budget.
+ *
+ * @internal
+ */
+export class PgBouncerService extends Construct {
+  /** The load balancer's DNS name: the host functions connect to. */
+  public readonly endpoint: string;
+  /** The load balancer's security group: the door clients pass. */
+  public readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
+  /** The tasks' security group: the only source the database admits besides rotation. */
+  public readonly serviceSecurityGroup: ec2.SecurityGroup;
+  public readonly service: ecs.FargateService;
+  public readonly loadBalancer: elbv2.NetworkLoadBalancer;
+  /** The configuration as rendered for the template (after the budget is complete). */
+  public config?: PgBouncerConfig;
+
+  constructor(scope: Construct, id: string, props: PgBouncerServiceProps) {
+    super(scope, id);
+    const tasks = props.options.tasks ?? 2;
+    if (!Number.isInteger(tasks) || tasks < 2) {
+      throw new Error(`${this.node.path}: PgBouncer needs at least 2 tasks to stay available (tasks: ${tasks})`);
+    }
+    const path = scope.node.path;
+
+    this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: props.vpc, allowAllOutbound: false, description: `PgBouncer load balancer of ${path}: reachable from wired functions only`,
+    });
+    this.serviceSecurityGroup = new ec2.SecurityGroup(this, 'ServiceSecurityGroup', {
+      // Out to the database (rule added by the database) and to the image registry and logs over HTTPS.
+      vpc: props.vpc, allowAllOutbound: false, description: `PgBouncer tasks of ${path}: reachable from their load balancer only`,
+    });
+    this.serviceSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Image registry, Secrets Manager and CloudWatch Logs over HTTPS');
+    this.serviceSecurityGroup.addIngressRule(this.loadBalancerSecurityGroup, ec2.Port.tcp(props.port), 'Clients through the load balancer');
+    this.loadBalancerSecurityGroup.addEgressRule(this.serviceSecurityGroup, ec2.Port.tcp(props.port), 'To the PgBouncer tasks');
+
+    const cluster = new ecs.Cluster(this, 'Cluster', { vpc: props.vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention, encryptionKey: props.encryptionKey, removalPolicy: props.removalPolicy,
+    });
+    const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      cpu: props.options.cpu ?? 256,
+      memoryLimitMiB: props.options.memoryLimitMiB ?? 512,
+      runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
+    });
+    const ini = (): string => {
+      const pool = props.pool();
+      this.config = pgBouncerConfig({
+        databaseName: props.databaseName,
+        serverHost: props.instanceEndpoint,
+        serverPort: props.port,
+        listenPort: props.port,
+        serverConnections: pool.serverConnections,
+        clientConnections: pool.clientConnections,
+        tasks,
+        authFile: `${RUN_DIR}/userlist.txt`,
+        clientTlsCertFile: `${RUN_DIR}/client.crt`,
+        clientTlsKeyFile: `${RUN_DIR}/client.key`,
+        serverTlsCaFile: `${RUN_DIR}/server-ca.pem`,
+      });
+      return this.config.ini; // the instance endpoint inside stays a token CloudFormation fills in
+    };
+    taskDefinition.addContainer('PgBouncer', {
+      image: props.options.image,
+      entryPoint: ['/bin/sh', '-c'],
+      command: [START_SCRIPT],
+      essential: true,
+      portMappings: [{ containerPort: props.port, protocol: ecs.Protocol.TCP }],
+      logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'pgbouncer' }),
+      environment: {
+        // Rendered lazily: the budget is complete only when every function is wired.
+        PGBOUNCER_INI: Lazy.string({ produce: ini }),
+        SERVER_CA_BUNDLE: props.options.serverCaBundle,
+      },
+      secrets: {
+        DB_USER: ecs.Secret.fromSecretsManager(props.secret, 'username'),
+        DB_PASSWORD: ecs.Secret.fromSecretsManager(props.secret, 'password'),
+        TLS_CERTIFICATE: ecs.Secret.fromSecretsManager(props.options.tlsCertificate, 'certificate'),
+        TLS_PRIVATE_KEY: ecs.Secret.fromSecretsManager(props.options.tlsCertificate, 'privateKey'),
+      },
+    });
+
+    this.service = new ecs.FargateService(this, 'Service', {
+      cluster,
+      taskDefinition,
+      desiredCount: tasks,
+      minHealthyPercent: 100,
+      maxHealthyPercent: 200,
+      assignPublicIp: false,
+      vpcSubnets: props.subnets,
+      securityGroups: [this.serviceSecurityGroup],
+      circuitBreaker: { rollback: true },
+    });
+
+    this.loadBalancer = new elbv2.NetworkLoadBalancer(this, 'LoadBalancer', {
+      vpc: props.vpc,
+      vpcSubnets: props.subnets,
+      internetFacing: false,
+      crossZoneEnabled: true,
+      securityGroups: [this.loadBalancerSecurityGroup],
+    });
+    const listener = this.loadBalancer.addListener('Listener', { port: props.port, protocol: elbv2.Protocol.TCP });
+    listener.addTargets('Tasks', {
+      port: props.port,
+      protocol: elbv2.Protocol.TCP,
+      targets: [this.service],
+      // A task that stops accepting TCP on the port leaves the rotation within 30 s.
+      healthCheck: { protocol: elbv2.Protocol.TCP, interval: Duration.seconds(10), healthyThresholdCount: 2, unhealthyThresholdCount: 3 },
+      deregistrationDelay: Duration.seconds(30),
+    });
+    this.endpoint = this.loadBalancer.loadBalancerDnsName;
+    acknowledgePgBouncerDecisions(taskDefinition, this.loadBalancer);
+  }
+}
+
+/** Findings the service's design answers, with the reason. */
+function acknowledgePgBouncerDecisions(taskDefinition: ecs.TaskDefinition, loadBalancer: elbv2.NetworkLoadBalancer): void {
+  Validations.of(taskDefinition).acknowledge({
+    id: 'AwsSolutions-ECS2',
+    reason: 'The environment holds only the non-secret pgbouncer.ini generated from the budget and the public RDS CA bundle; the password and the private key are injected from Secrets Manager.',
+  });
+  for (const id of ['AwsSolutions-ELB2', 'NIST.800.53.R5-ELBLoggingEnabled', 'HIPAA.Security-ELBLoggingEnabled', 'PCI.DSS.321-ELBLoggingEnabled']) {
+    Validations.of(loadBalancer).acknowledge({
+      id,
+      reason: 'Network Load Balancer access logs exist only for TLS listeners; this TCP listener carries PostgreSQL\'s own TLS, ended by PgBouncer, which logs to CloudWatch Logs.',
+    });
+  }
+}
