@@ -228,6 +228,7 @@ export class ServerlessDatabase extends WiredDatabase {
         target, instance: this.instance, clientSecurityGroup: this.clientSecurityGroup, port: this.port, functionSubnets: this.functionSubnets,
         databaseName: this.databaseName, secret: this.secret, encryptionKey: this.encryptionKey, budget: this.budget,
         logRetention: props.functionLogRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: keepOnDelete,
+        secretsManagerEndpoint: props.secretsManagerEndpoint, deletionProtection: props.deletionProtection ?? true,
       });
     }
 

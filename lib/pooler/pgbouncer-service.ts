@@ -2,11 +2,13 @@ import { Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PgBouncerOptions } from './pooler';
+import { secretReadStatements } from '../database/access-policies';
 import { PgBouncerConfig, pgBouncerConfig } from './pgbouncer-config';
 
 /** Where the start command writes PgBouncer's files inside the container. */
@@ -42,6 +44,8 @@ export interface PgBouncerServiceProps {
   readonly encryptionKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** Whether the load balancer refuses deletion, like the instance. */
+  readonly deletionProtection: boolean;
   /** Server and client connections, read from the budget when the task definition is rendered. */
   readonly pool: () => { serverConnections: number; clientConnections: number };
 }
@@ -87,7 +91,27 @@ export class PgBouncerService extends Construct {
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention, encryptionKey: props.encryptionKey, removalPolicy: props.removalPolicy,
     });
+    // The grants aws-cdk-lib writes for the image, the logs and the secrets go to a customer-managed
+    // policy rather than an inline one.
+    const executionPolicy = new iam.ManagedPolicy(this, 'ExecutionPolicy', {
+      description: `Lets ECS start the PgBouncer tasks of ${path}: image pull, logs, the password and the certificate`,
+      // Written here, not granted by the secret: a grant would name the role in the key policy and
+      // close a dependency cycle through the secret (as for the proxy's role).
+      statements: secretReadStatements(this, props.secret, props.encryptionKey),
+    });
+    // The secret by its ARN only: ECS's grant then adds no key-policy statement.
+    const databaseSecret = secretsmanager.Secret.fromSecretCompleteArn(this, 'DatabaseSecret', props.secret.secretArn);
+    const executionRole = new ManagedPolicyRole(this, 'ExecutionRole', executionPolicy, {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `Starts the PgBouncer tasks of ${path}`,
+    });
+    const taskRole = new iam.Role(this, 'TaskRole', {
+      assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com'),
+      description: `PgBouncer tasks of ${path}: no AWS permissions`,
+    });
     const taskDefinition = new ecs.FargateTaskDefinition(this, 'Task', {
+      executionRole,
+      taskRole,
       cpu: props.options.cpu ?? 256,
       memoryLimitMiB: props.options.memoryLimitMiB ?? 512,
       runtimePlatform: { cpuArchitecture: ecs.CpuArchitecture.ARM64, operatingSystemFamily: ecs.OperatingSystemFamily.LINUX },
@@ -122,8 +146,8 @@ export class PgBouncerService extends Construct {
         SERVER_CA_BUNDLE: props.options.serverCaBundle,
       },
       secrets: {
-        DB_USER: ecs.Secret.fromSecretsManager(props.secret, 'username'),
-        DB_PASSWORD: ecs.Secret.fromSecretsManager(props.secret, 'password'),
+        DB_USER: ecs.Secret.fromSecretsManager(databaseSecret, 'username'),
+        DB_PASSWORD: ecs.Secret.fromSecretsManager(databaseSecret, 'password'),
         TLS_CERTIFICATE: ecs.Secret.fromSecretsManager(props.options.tlsCertificate, 'certificate'),
         TLS_PRIVATE_KEY: ecs.Secret.fromSecretsManager(props.options.tlsCertificate, 'privateKey'),
       },
@@ -147,6 +171,7 @@ export class PgBouncerService extends Construct {
       internetFacing: false,
       crossZoneEnabled: true,
       securityGroups: [this.loadBalancerSecurityGroup],
+      deletionProtection: props.deletionProtection,
     });
     const listener = this.loadBalancer.addListener('Listener', { port: props.port, protocol: elbv2.Protocol.TCP });
     listener.addTargets('Tasks', {
@@ -158,12 +183,27 @@ export class PgBouncerService extends Construct {
       deregistrationDelay: Duration.seconds(30),
     });
     this.endpoint = this.loadBalancer.loadBalancerDnsName;
-    acknowledgePgBouncerDecisions(taskDefinition, this.loadBalancer);
+    for (const endpoint of props.options.interfaceEndpoints ?? []) {
+      endpoint.connections.allowDefaultPortFrom(this.serviceSecurityGroup, 'PgBouncer tasks: image, logs');
+    }
+    acknowledgePgBouncerDecisions(taskDefinition, this.loadBalancer, listener, executionPolicy);
   }
 }
 
 /** Findings the service's design answers, with the reason. */
-function acknowledgePgBouncerDecisions(taskDefinition: ecs.TaskDefinition, loadBalancer: elbv2.NetworkLoadBalancer): void {
+function acknowledgePgBouncerDecisions(
+  taskDefinition: ecs.TaskDefinition, loadBalancer: elbv2.NetworkLoadBalancer, listener: elbv2.NetworkListener, executionPolicy: iam.ManagedPolicy,
+): void {
+  for (const id of ['HIPAA.Security-ELBv2ACMCertificateRequired', 'NIST.800.53.R5-ELBv2ACMCertificateRequired', 'PCI.DSS.321-ELBv2ACMCertificateRequired']) {
+    Validations.of(listener).acknowledge({
+      id,
+      reason: 'PostgreSQL negotiates TLS inside its own protocol (SSLRequest), which a TLS listener cannot carry; PgBouncer ends TLS with its certificate and requires it (client_tls_sslmode require).',
+    });
+  }
+  Validations.of(executionPolicy).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'ecr:GetAuthorizationToken supports no resource-level permissions (the statement aws-cdk-lib writes for pulling an ECR image); the other actions name their resources.',
+  });
   Validations.of(taskDefinition).acknowledge({
     id: 'AwsSolutions-ECS2',
     reason: 'The environment holds only the non-secret pgbouncer.ini generated from the budget and the public RDS CA bundle; the password and the private key are injected from Secrets Manager.',
@@ -173,5 +213,17 @@ function acknowledgePgBouncerDecisions(taskDefinition: ecs.TaskDefinition, loadB
       id,
       reason: 'Network Load Balancer access logs exist only for TLS listeners; this TCP listener carries PostgreSQL\'s own TLS, ended by PgBouncer, which logs to CloudWatch Logs.',
     });
+  }
+}
+
+/** A role whose added statements land in one customer-managed policy instead of an inline DefaultPolicy. */
+class ManagedPolicyRole extends iam.Role {
+  constructor(scope: Construct, id: string, private readonly managedPolicy: iam.ManagedPolicy, props: iam.RoleProps) {
+    super(scope, id, { ...props, managedPolicies: [managedPolicy] });
+  }
+
+  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    this.managedPolicy.addStatements(statement);
+    return { statementAdded: true, policyDependable: this.managedPolicy };
   }
 }

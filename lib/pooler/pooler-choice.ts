@@ -39,6 +39,9 @@ export interface PoolerConnection {
   readonly budget: ConnectionBudget;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** The Secrets Manager endpoint the tasks read their secrets through, when the subnets have no internet access. */
+  readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
+  readonly deletionProtection: boolean;
 }
 
 /**
@@ -97,9 +100,11 @@ export class PoolerChoice {
       encryptionKey: c.encryptionKey,
       logRetention: c.logRetention,
       removalPolicy: c.removalPolicy,
+      deletionProtection: c.deletionProtection,
       pool: () => pgBouncerPool(c.budget.plan(accountUsage(this.scope, c.budget))),
     });
     c.target.connections.allowFrom(service.serviceSecurityGroup, port, 'PgBouncer tasks to the instance');
+    c.secretsManagerEndpoint?.connections.allowDefaultPortFrom(service.serviceSecurityGroup, 'PgBouncer tasks read the password and certificate');
     service.loadBalancerSecurityGroup.addIngressRule(c.clientSecurityGroup, port, 'Wired functions to PgBouncer');
     c.clientSecurityGroup.connections.allowTo(service.loadBalancerSecurityGroup, port, 'Wired functions to PgBouncer');
     this.service = service;

@@ -1,3 +1,4 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { PoolerKind } from '../budget/pooler-kind';
@@ -34,6 +35,15 @@ export interface PgBouncerOptions {
    * @default 2
    */
   readonly tasks?: number;
+
+  /**
+   * Interface endpoints the tasks use in subnets without internet access (ECR, ECR Docker,
+   * CloudWatch Logs): their security groups let the tasks in on 443. The database's
+   * `secretsManagerEndpoint` is opened to them too.
+   *
+   * @default - none
+   */
+  readonly interfaceEndpoints?: ec2.IInterfaceVpcEndpoint[];
 
   /**
    * CPU units of one task (1024 = 1 vCPU). PgBouncer uses one core.
