@@ -15,21 +15,36 @@ import { PgBouncerConfig, pgBouncerConfig } from './pgbouncer-config';
 const RUN_DIR = '/tmp/pgbouncer';
 
 /**
- * Writes the files PgBouncer reads, from the environment ECS filled in (the configuration) and
- * the secrets it injected (password, certificate), then replaces itself with PgBouncer.
+ * The container's start command: writes the files PgBouncer reads from the environment ECS filled
+ * in (the configuration) and the secrets it injected (password, certificate), then replaces itself
+ * with PgBouncer, which runs in the foreground and logs to stderr.
+ *
+ * @param runDir the directory the configuration's file names point into
  */
-const START_SCRIPT = [
-  'set -eu',
-  'umask 077',
-  `mkdir -p ${RUN_DIR}`,
-  `printf '%s\\n' "$PGBOUNCER_INI" > ${RUN_DIR}/pgbouncer.ini`,
-  `printf '"%s" "%s"\\n' "$DB_USER" "$DB_PASSWORD" > ${RUN_DIR}/userlist.txt`,
-  `printf '%s\\n' "$TLS_CERTIFICATE" > ${RUN_DIR}/client.crt`,
-  `printf '%s\\n' "$TLS_PRIVATE_KEY" > ${RUN_DIR}/client.key`,
-  `printf '%s\\n' "$SERVER_CA_BUNDLE" > ${RUN_DIR}/server-ca.pem`,
-  'unset DB_PASSWORD TLS_PRIVATE_KEY',
-  `exec pgbouncer ${RUN_DIR}/pgbouncer.ini`,
-].join('\n');
+export function pgBouncerStartScript(runDir: string): string {
+  return [
+    'set -eu',
+    'umask 077',
+    `mkdir -p ${runDir}`,
+    `printf '%s\\n' "$PGBOUNCER_INI" > ${runDir}/pgbouncer.ini`,
+    `printf '"%s" "%s"\\n' "$DB_USER" "$DB_PASSWORD" > ${runDir}/userlist.txt`,
+    `printf '%s\\n' "$TLS_CERTIFICATE" > ${runDir}/client.crt`,
+    `printf '%s\\n' "$TLS_PRIVATE_KEY" > ${runDir}/client.key`,
+    `printf '%s\\n' "$SERVER_CA_BUNDLE" > ${runDir}/server-ca.pem`,
+    'unset DB_PASSWORD TLS_PRIVATE_KEY',
+    `exec pgbouncer ${runDir}/pgbouncer.ini`,
+  ].join('\n');
+}
+
+/** The files the start script writes, as the configuration names them. */
+export function pgBouncerRunFiles(runDir: string): { authFile: string; clientTlsCertFile: string; clientTlsKeyFile: string; serverTlsCaFile: string } {
+  return {
+    authFile: `${runDir}/userlist.txt`,
+    clientTlsCertFile: `${runDir}/client.crt`,
+    clientTlsKeyFile: `${runDir}/client.key`,
+    serverTlsCaFile: `${runDir}/server-ca.pem`,
+  };
+}
 
 /** @internal */
 export interface PgBouncerServiceProps {
@@ -126,17 +141,14 @@ export class PgBouncerService extends Construct {
         serverConnections: pool.serverConnections,
         clientConnections: pool.clientConnections,
         tasks,
-        authFile: `${RUN_DIR}/userlist.txt`,
-        clientTlsCertFile: `${RUN_DIR}/client.crt`,
-        clientTlsKeyFile: `${RUN_DIR}/client.key`,
-        serverTlsCaFile: `${RUN_DIR}/server-ca.pem`,
+        ...pgBouncerRunFiles(RUN_DIR),
       });
       return this.config.ini; // the instance endpoint inside stays a token CloudFormation fills in
     };
     taskDefinition.addContainer('PgBouncer', {
       image: props.options.image,
       entryPoint: ['/bin/sh', '-c'],
-      command: [START_SCRIPT],
+      command: [pgBouncerStartScript(RUN_DIR)],
       essential: true,
       portMappings: [{ containerPort: props.port, protocol: ecs.Protocol.TCP }],
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'pgbouncer' }),
