@@ -229,6 +229,7 @@ export class ServerlessDatabase extends WiredDatabase {
         databaseName: this.databaseName, secret: this.secret, encryptionKey: this.encryptionKey, budget: this.budget,
         logRetention: props.functionLogRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: keepOnDelete,
         secretsManagerEndpoint: props.secretsManagerEndpoint, deletionProtection: props.deletionProtection ?? true,
+        rotation: props.rotation ?? true,
       });
     }
 

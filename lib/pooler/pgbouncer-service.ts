@@ -8,7 +8,9 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PgBouncerOptions } from './pooler';
+import { RestartOnRotation } from './restart-on-rotation';
 import { secretReadStatements } from '../database/access-policies';
+import { ManagedPolicyRole } from '../private/managed-policy-role';
 import { PgBouncerConfig, pgBouncerConfig } from './pgbouncer-config';
 
 /** Where the start command writes PgBouncer's files inside the container. */
@@ -59,6 +61,8 @@ export interface PgBouncerServiceProps {
   readonly encryptionKey: kms.IKey;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** Whether the secret is rotated: the tasks are then replaced after each rotation. */
+  readonly rotation: boolean;
   /** Whether the load balancer refuses deletion, like the instance. */
   readonly deletionProtection: boolean;
   /** Server and client connections, read from the budget when the task definition is rendered. */
@@ -198,6 +202,13 @@ export class PgBouncerService extends Construct {
     for (const endpoint of props.options.interfaceEndpoints ?? []) {
       endpoint.connections.allowDefaultPortFrom(this.serviceSecurityGroup, 'PgBouncer tasks: image, logs');
     }
+    if (props.rotation) {
+      // ECS injects the password when a task starts: after a rotation only new tasks know it.
+      new RestartOnRotation(this, 'RestartOnRotation', {
+        cluster, service: this.service, secret: props.secret, encryptionKey: props.encryptionKey,
+        logRetention: props.logRetention, removalPolicy: props.removalPolicy,
+      });
+    }
     acknowledgePgBouncerDecisions(taskDefinition, this.loadBalancer, listener, executionPolicy);
   }
 }
@@ -228,14 +239,3 @@ function acknowledgePgBouncerDecisions(
   }
 }
 
-/** A role whose added statements land in one customer-managed policy instead of an inline DefaultPolicy. */
-class ManagedPolicyRole extends iam.Role {
-  constructor(scope: Construct, id: string, private readonly managedPolicy: iam.ManagedPolicy, props: iam.RoleProps) {
-    super(scope, id, { ...props, managedPolicies: [managedPolicy] });
-  }
-
-  public addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
-    this.managedPolicy.addStatements(statement);
-    return { statementAdded: true, policyDependable: this.managedPolicy };
-  }
-}

@@ -42,6 +42,7 @@ export interface PoolerConnection {
   /** The Secrets Manager endpoint the tasks read their secrets through, when the subnets have no internet access. */
   readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
   readonly deletionProtection: boolean;
+  readonly rotation: boolean;
 }
 
 /**
@@ -101,6 +102,7 @@ export class PoolerChoice {
       logRetention: c.logRetention,
       removalPolicy: c.removalPolicy,
       deletionProtection: c.deletionProtection,
+      rotation: c.rotation,
       pool: () => pgBouncerPool(c.budget.plan(accountUsage(this.scope, c.budget))),
     });
     c.target.connections.allowFrom(service.serviceSecurityGroup, port, 'PgBouncer tasks to the instance');

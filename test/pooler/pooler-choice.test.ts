@@ -126,6 +126,32 @@ describe('Pooler.pgBouncer()', () => {
     expect(artifact.poolerCosts.chosen).toBe('PgBouncer');
   });
 
+  test('a rotation of the database secret replaces the tasks: a rule on RotationSucceeded for that secret, UpdateService on that service only', () => {
+    const { app, stack, db } = pgBouncerDatabase();
+    db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
+    synthOk(app);
+    const template = Template.fromJSON(templateOf(app, stack));
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        'source': ['aws.secretsmanager'],
+        'detail-type': ['AWS Service Event via CloudTrail'],
+        'detail': { eventName: ['RotationSucceeded'], additionalEventData: { SecretId: [{ Ref: Match.stringLikeRegexp('DbInstanceSecretAttachment') }] } },
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([{ Action: 'ecs:UpdateService', Effect: 'Allow', Resource: { Ref: Match.stringLikeRegexp('DbPgBouncerService') } }]) },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1, DeadLetterConfig: Match.anyValue() });
+  });
+
+  test('without rotation there is nothing to restart', () => {
+    const { app, stack, vpc } = newStack();
+    const db = new ServerlessDatabase(stack, 'Db', { vpc, engine: POSTGRES, instanceType: T4G_MEDIUM, pooler: pgBouncer(stack), rotation: false });
+    db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
+    synthOk(app);
+    Template.fromJSON(templateOf(app, stack)).resourceCountIs('AWS::Events::Rule', 0);
+  });
+
   test('the template check finds a function outside the budget that reaches PgBouncer\'s load balancer', () => {
     const { app, stack, db } = pgBouncerDatabase();
     uncountedClient(stack, db);
