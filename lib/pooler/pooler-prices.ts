@@ -1,8 +1,10 @@
 /**
  * On-demand prices the pooler cost estimate uses, in USD, per region.
  *
- * Recorded on PRICES_RECORDED_ON from the public AWS price pages named in PRICE_SOURCES. Prices
- * change: the estimate says the date, and a region missing here is refused rather than guessed.
+ * Compiled on PRICES_RECORDED_ON for the public AWS price pages named in PRICE_SOURCES; check them
+ * there before relying on an estimate (the us-east-1 Fargate ARM rates were cross-checked against a
+ * second published table; the other figures were not). Prices change: the estimate says the date,
+ * and a region missing here is refused rather than guessed.
  */
 export const PRICES_RECORDED_ON = '2026-12-01';
 
