@@ -3,6 +3,8 @@ export * from './budget/max-connections';
 export * from './budget/allocation';
 export * from './budget/budget-plan';
 export * from './budget/connection-budget';
+export * from './budget/pooler-kind';
+export * from './pooler/pooler';
 export * from './database/budget-options';
 export * from './database/database-user-options';
 export * from './database/proxy-options';

@@ -6,6 +6,7 @@ import { BringYourOwnFunctionStack } from '../examples/bring-your-own-function';
 import { DrizzleOrdersStack } from '../examples/drizzle-orders';
 import { ExplicitMaxConnectionsStack } from '../examples/explicit-max-connections';
 import { MysqlWorkerPoolStack } from '../examples/mysql-worker-pool';
+import { PgBouncerPoolerStack } from '../examples/pgbouncer-pooler';
 import { PythonPsycopg2Stack } from '../examples/python-psycopg2';
 import { ServerlessDatabase } from '../lib';
 
@@ -17,6 +18,7 @@ const EXAMPLES: Array<[string, (app: App) => ExampleStack]> = [
   ['explicit-max-connections', app => new ExplicitMaxConnectionsStack(app, 'ExplicitMaxConnections')],
   ['drizzle-orders', app => new DrizzleOrdersStack(app, 'DrizzleOrders')],
   ['python-psycopg2', app => new PythonPsycopg2Stack(app, 'PythonPsycopg2')],
+  ['pgbouncer-pooler', app => new PgBouncerPoolerStack(app, 'PgBouncerPooler')],
 ];
 
 describe.each(EXAMPLES)('example %s', (_name, build) => {

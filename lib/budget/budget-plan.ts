@@ -6,6 +6,11 @@ import { BudgetAllocation } from './allocation';
 export interface BudgetPlan {
   /** Engine name. */
   readonly engine: string;
+  /**
+   * What consumers connect through ('RDS Proxy', 'PgBouncer' or 'no pooler').
+   * @default 'RDS Proxy'
+   */
+  readonly pooler?: string;
   /** The database's `max_connections`. */
   readonly maxConnections: number;
   /** Where `maxConnections` came from (an instance class formula or the explicit prop). */

@@ -14,14 +14,21 @@ export function renderBudgetTable(plan: BudgetPlan, title: string): string {
   row('- admin headroom (adminHeadroom)', -plan.adminHeadroom);
   row('= capacity', plan.capacity);
   row('- direct consumers (reserve(), path DIRECT)', -plan.directConnections);
-  row(`= proxy pool (MaxConnectionsPercent ${plan.proxyMaxConnectionsPercent})`, proxyPool);
-  row(`- proxy headroom (${plan.proxyHeadroomPercent}%, AWS guidance)`, -plan.proxyHeadroom);
-  row('= allocatable through the proxy', plan.proxyAllocatable);
+  const pooler = plan.pooler ?? 'RDS Proxy';
+  if (pooler === 'RDS Proxy') {
+    row(`= proxy pool (MaxConnectionsPercent ${plan.proxyMaxConnectionsPercent})`, proxyPool);
+    row(`- proxy headroom (${plan.proxyHeadroomPercent}%, AWS guidance)`, -plan.proxyHeadroom);
+    row('= allocatable through the proxy', plan.proxyAllocatable);
+  } else {
+    row(pooler === 'PgBouncer' ? '= PgBouncer pool (max_db_connections, all tasks)' : '= shared by consumers (no pooler)', proxyPool);
+    row(`- headroom (${plan.proxyHeadroomPercent}%)`, -plan.proxyHeadroom);
+    row(`= allocatable ${pooler === 'PgBouncer' ? 'through PgBouncer' : 'to consumers'}`, plan.proxyAllocatable);
+  }
   lines.push('');
   const header = ['consumer', 'path', 'environments (cap)', 'x conn/env', '= connections'];
   const body = plan.allocations.map(a => [
     `${consumerLabel(a.kind)} ${a.name}`,
-    a.path === ConnectionPath.PROXY ? 'proxy' : 'direct',
+    a.path === ConnectionPath.PROXY ? pathLabel(pooler) : 'direct',
     capCell(a),
     a.connectionsPerInvocation === undefined ? '-' : String(a.connectionsPerInvocation),
     String(a.connections),
@@ -36,7 +43,7 @@ export function renderBudgetTable(plan: BudgetPlan, title: string): string {
     lines.push('  (no consumers yet)');
   }
   lines.push('');
-  lines.push(`  through the proxy: ${plan.proxyConnectionsAllocated} of ${plan.proxyAllocatable} allocatable connections allocated`);
+  lines.push(`  ${pooler === 'RDS Proxy' ? 'through the proxy' : pooler === 'PgBouncer' ? 'through PgBouncer' : 'to consumers'}: ${plan.proxyConnectionsAllocated} of ${plan.proxyAllocatable} allocatable connections allocated`);
   const elsewhere = plan.reservedConcurrencyElsewhere ? ` (+${plan.reservedConcurrencyElsewhere} by other functions of the account)` : '';
   const reservable = plan.reservableConcurrency === undefined ? '' : ` of ${plan.reservableConcurrency} the account can reserve`;
   lines.push(`  reserved Lambda concurrency: ${plan.reservedConcurrency}${elsewhere}${reservable}`);
@@ -69,4 +76,8 @@ function capCell(a: BudgetAllocation): string {
     case AllocationKind.MANAGED_INSTANCES: return `${a.environments} envs`;
     default: return `${a.environments} reserved${share}`;
   }
+}
+
+function pathLabel(pooler: string): string {
+  return pooler === 'RDS Proxy' ? 'proxy' : pooler === 'PgBouncer' ? 'pgbouncer' : 'direct';
 }

@@ -12,6 +12,8 @@ import { renderBudgetTable } from './budget-table';
 import { BudgetPlan } from './budget-plan';
 import { engineFacts } from './engine-facts';
 import { DatabaseEngineFamily } from './engine-family';
+import { PoolerKind } from './pooler-kind';
+import { poolerLabel } from './pooler-label';
 import { requireWholeNumber, requireWholeNumberBetween } from '../private/validate';
 
 /** Lambda keeps this much of an account's concurrency unreserved (Lambda quotas). */
@@ -76,6 +78,14 @@ export interface ConnectionBudgetProps {
    * @see https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/rds-proxy-connections.html
    */
   readonly proxyHeadroomPercent?: number;
+
+  /**
+   * What consumers connect through. With PgBouncer or no pooler, the pool is the capacity left
+   * after direct reservations (no `MaxConnectionsPercent`, no headroom by default).
+   *
+   * @default PoolerKind.RDS_PROXY
+   */
+  readonly pooler?: PoolerKind;
 
   /**
    * The account's "Concurrent executions" quota in the stack's region. Reserved concurrency is
@@ -175,6 +185,8 @@ export class ConnectionBudget {
   public readonly engine: DatabaseEngineFamily;
   /** Percent of the proxy pool kept free. */
   public readonly proxyHeadroomPercent: number;
+  /** What consumers connect through. */
+  public readonly pooler: PoolerKind;
 
   private readonly props: ConnectionBudgetProps;
   private readonly maxConnectionsSource: string;
@@ -205,8 +217,12 @@ export class ConnectionBudget {
     if (props.proxyMaxConnectionsPercent !== undefined) {
       requireWholeNumberBetween(props.proxyMaxConnectionsPercent, 'proxyMaxConnectionsPercent', 1, 100);
     }
+    this.pooler = props.pooler ?? PoolerKind.RDS_PROXY;
+    if (this.pooler !== PoolerKind.RDS_PROXY && props.proxyMaxConnectionsPercent !== undefined) {
+      throw new Error(`proxyMaxConnectionsPercent applies to RDS Proxy only, not to ${poolerLabel(this.pooler)}`);
+    }
     this.percentOverride = props.proxyMaxConnectionsPercent;
-    this.proxyHeadroomPercent = props.proxyHeadroomPercent ?? DEFAULT_PROXY_HEADROOM_PERCENT;
+    this.proxyHeadroomPercent = props.proxyHeadroomPercent ?? (this.pooler === PoolerKind.RDS_PROXY ? DEFAULT_PROXY_HEADROOM_PERCENT : 0);
     requireWholeNumberBetween(this.proxyHeadroomPercent, 'proxyHeadroomPercent', 0, 90);
     this.sharedConcurrencyPercent = props.sharedConcurrencyPercent ?? DEFAULT_SHARED_CONCURRENCY_PERCENT;
     requireWholeNumberBetween(this.sharedConcurrencyPercent, 'sharedConcurrencyPercent', 1, 100);
@@ -349,8 +365,10 @@ export class ConnectionBudget {
     }
     const derivedPercent = Math.max(1, Math.min(100, Math.floor((100 * Math.max(proxyShare, 0)) / M)));
     const percent = this.percentOverride ?? derivedPercent;
-    const proxyConnectionLimit = Math.floor((M * percent) / 100);
-    if (proxyShare >= 1 && proxyConnectionLimit > proxyShare) {
+    // PgBouncer's pool and the direct path are exact numbers, not a percent of max_connections.
+    const rdsProxy = this.pooler === PoolerKind.RDS_PROXY;
+    const proxyConnectionLimit = rdsProxy ? Math.floor((M * percent) / 100) : Math.max(0, proxyShare);
+    if (rdsProxy && proxyShare >= 1 && proxyConnectionLimit > proxyShare) {
       problems.push(this.percentOverride !== undefined
         ? `proxyMaxConnectionsPercent ${percent} lets the proxy open ${proxyConnectionLimit} connections, but the budget ` +
           `leaves it ${proxyShare} (capacity ${this.capacity} - direct ${directConnections}): use at most ${derivedPercent} ` +
@@ -421,6 +439,7 @@ export class ConnectionBudget {
 
     return {
       engine: engineFacts(this.engine).displayName,
+      pooler: poolerLabel(this.pooler),
       maxConnections: M,
       maxConnectionsSource: this.maxConnectionsSource,
       reservedConnections: this.reservedConnections,

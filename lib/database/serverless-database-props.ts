@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { ConnectionBudgetOptions } from './budget-options';
 import { ProxyPoolOptions } from './proxy-options';
+import { Pooler } from '../pooler/pooler';
 
 /**
  * Properties of a `ServerlessDatabase`.
@@ -192,6 +193,23 @@ export interface ServerlessDatabaseProps extends ConnectionBudgetOptions {
    * @default false
    */
   readonly functionUsers?: boolean;
+
+  /**
+   * What functions connect through: `Pooler.rdsProxy()`, `Pooler.pgBouncer(options)` (PostgreSQL,
+   * password from the secret) or `Pooler.none()` (straight to the instance). The synth output and
+   * the budget file show the monthly cost of each for the instance class.
+   *
+   * @default Pooler.rdsProxy()
+   */
+  readonly pooler?: Pooler;
+
+  /**
+   * The region whose prices the pooler cost estimate uses (us-east-1, us-west-2, eu-west-1,
+   * eu-central-1). An unknown region is an error.
+   *
+   * @default - the stack's region when it is known and has prices; otherwise no estimate
+   */
+  readonly pricingRegion?: string;
 
   /**
    * Pool settings of the RDS Proxy.

@@ -1,4 +1,4 @@
-import { CfnElement, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, CfnElement, CfnOutput, Duration, Lazy, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -22,6 +22,9 @@ import { DatabaseEngineFamily } from '../budget/engine-family';
 import { MaxConnections } from '../budget/max-connections';
 import { accountUsage } from '../functions/account-concurrency';
 import { DatabaseEnvironmentVariables } from '../functions/environment-variables';
+import { PoolerKind } from '../budget/pooler-kind';
+import { Pooler } from '../pooler/pooler';
+import { PoolerChoice } from '../pooler/pooler-choice';
 import { BudgetVerifier } from '../verify/budget-verifier';
 
 /** Characters left out of generated passwords: they break connection strings and shells. */
@@ -47,8 +50,8 @@ const PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
 export class ServerlessDatabase extends WiredDatabase {
   /** The database instance. */
   public readonly instance: rds.DatabaseInstance;
-  /** The RDS Proxy functions connect through. */
-  public readonly proxy: rds.DatabaseProxy;
+  /** What functions connect through: RDS Proxy (default), PgBouncer or nothing. */
+  public readonly pooler: Pooler;
   /** The master credentials. */
   public readonly secret: secretsmanager.ISecret;
   /** The key encrypting storage, the secret, Performance Insights and function logs. */
@@ -83,6 +86,8 @@ export class ServerlessDatabase extends WiredDatabase {
   /** The customer-managed policy that lets a role log in to the database through the proxy. */
   public readonly connectPolicy: iam.IManagedPolicy;
 
+  private readonly rdsProxy?: rds.DatabaseProxy;
+  private readonly poolerChoice: PoolerChoice;
   private readonly iamAuthentication: boolean;
   private readonly maxIdleConnectionsPercent?: number;
   /** Per-function database users (`functionUsers`), created before the proxy, which logs in as them. */
@@ -98,7 +103,9 @@ export class ServerlessDatabase extends WiredDatabase {
     this.vpc = props.vpc;
     this.databaseName = props.databaseName ?? 'app';
     this.username = props.username ?? 'dbadmin';
-    this.iamAuthentication = props.iamAuthentication ?? true;
+    this.pooler = props.pooler ?? Pooler.rdsProxy();
+    this.poolerChoice = new PoolerChoice(this, this.pooler, engine.family, props, instanceClass);
+    this.iamAuthentication = props.iamAuthentication ?? this.poolerChoice.defaultIamAuthentication;
     this.maxIdleConnectionsPercent = props.proxy?.maxIdleConnectionsPercent;
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
     const keepOnDelete = removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
@@ -114,6 +121,7 @@ export class ServerlessDatabase extends WiredDatabase {
       unreservedConcurrencyMinimum: props.unreservedConcurrencyMinimum,
       proxyHeadroomPercent: props.proxyHeadroomPercent,
       sharedConcurrencyPercent: props.sharedConcurrencyPercent,
+      pooler: this.pooler.kind,
     });
 
     const dbSubnets = props.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
@@ -131,7 +139,7 @@ export class ServerlessDatabase extends WiredDatabase {
     const databaseSecurityGroup = new ec2.SecurityGroup(this, 'DatabaseSecurityGroup', {
       vpc: props.vpc, allowAllOutbound: false, description: `Database instance of ${this.node.path}: reachable from its proxy only`,
     });
-    const proxySecurityGroup = new ec2.SecurityGroup(this, 'ProxySecurityGroup', {
+    const proxySecurityGroup = this.pooler.kind !== PoolerKind.RDS_PROXY ? undefined : new ec2.SecurityGroup(this, 'ProxySecurityGroup', {
       vpc: props.vpc, allowAllOutbound: false, description: `RDS Proxy of ${this.node.path}: reachable from wired functions only`,
     });
     this.clientSecurityGroup = new ec2.SecurityGroup(this, 'ClientSecurityGroup', {
@@ -213,9 +221,19 @@ export class ServerlessDatabase extends WiredDatabase {
         logRetention: props.functionLogRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: keepOnDelete,
       });
     }
-    this.proxy = this.createProxy(props, target, dbSubnets, proxySecurityGroup);
-    this.users?.useProxy(this.proxy);
-    this.proxy.connections.allowFrom(this.clientSecurityGroup, ec2.Port.tcp(this.port), 'Wired functions to the proxy');
+    if (proxySecurityGroup) {
+      this.rdsProxy = this.createProxy(props, target, dbSubnets, proxySecurityGroup);
+      this.users?.useProxy(this.rdsProxy);
+      this.rdsProxy.connections.allowFrom(this.clientSecurityGroup, ec2.Port.tcp(this.port), 'Wired functions to the proxy');
+    } else {
+      this.poolerChoice.connect({
+        target, instance: this.instance, clientSecurityGroup: this.clientSecurityGroup, port: this.port, functionSubnets: this.functionSubnets,
+        databaseName: this.databaseName, secret: this.secret, encryptionKey: this.encryptionKey, budget: this.budget,
+        logRetention: props.functionLogRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: keepOnDelete,
+        secretsManagerEndpoint: props.secretsManagerEndpoint, deletionProtection: props.deletionProtection ?? true,
+        rotation: props.rotation ?? true,
+      });
+    }
 
     this.functionLogGroup = new logs.LogGroup(this, 'FunctionLogs', {
       retention: props.functionLogRetention ?? logs.RetentionDays.ONE_YEAR,
@@ -250,7 +268,11 @@ export class ServerlessDatabase extends WiredDatabase {
       functionUsers: this.users,
     });
 
-    new CfnOutput(this, 'ProxyEndpoint', { value: this.proxy.endpoint, description: 'Host name functions connect to' });
+    if (this.rdsProxy) {
+      new CfnOutput(this, 'ProxyEndpoint', { value: this.rdsProxy.endpoint, description: 'Host name functions connect to' });
+    } else {
+      new CfnOutput(this, 'PoolerEndpoint', { value: this.poolerChoice.endpoint(), description: 'Host name functions connect to' });
+    }
     new CfnOutput(this, 'SecretArn', { value: this.secret.secretArn, description: 'Master credentials (rotated)' });
     new CfnOutput(this, 'MaxConnections', { value: String(this.maxConnections), description: 'max_connections of the database' });
 
@@ -260,9 +282,10 @@ export class ServerlessDatabase extends WiredDatabase {
       budget: this.budget,
       engine: this.engineFamily,
       instance: this.instance.node.defaultChild as CfnElement,
-      proxy: this.proxy.node.defaultChild as CfnElement,
+      proxy: this.rdsProxy?.node.defaultChild as CfnElement | undefined,
+      poolerSecurityGroups: this.poolerChoice.doorSecurityGroups(),
       artifactFile: () => this._budgetArtifactFile(),
-      artifactExtras: () => (this.users ? { databaseUsers: this.users.consumersByUser() } : {}),
+      artifactExtras: () => ({ ...(this.users ? { databaseUsers: this.users.consumersByUser() } : {}), ...this.poolerChoice.artifactExtras() }),
     });
   }
 
@@ -282,8 +305,27 @@ export class ServerlessDatabase extends WiredDatabase {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['rds-db:connect'],
-      resourceArns: [proxyUserArn(this, this.proxy.dbProxyArn, this.username)],
+      resourceArns: [this.loginArn()],
     });
+  }
+
+  /**
+   * The RDS Proxy functions connect through. Throws when the pooler is PgBouncer or none.
+   */
+  public get proxy(): rds.DatabaseProxy {
+    if (!this.rdsProxy) {
+      throw new Error(`${this.node.path} has no RDS Proxy: its pooler is ${this.pooler.kind}`);
+    }
+    return this.rdsProxy;
+  }
+
+  /** What a role logs in as: the user on the proxy, or on the instance when there is no proxy. */
+  private loginArn(): string {
+    return this.rdsProxy
+      ? proxyUserArn(this, this.rdsProxy.dbProxyArn, this.username)
+      : Stack.of(this).formatArn({
+        service: 'rds-db', resource: 'dbuser', resourceName: `${this.instance.instanceResourceId}/${this.username}`, arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
   }
 
   /** Single-user rotation: the proxy reads the secret again, so it follows every rotation. */
@@ -333,7 +375,7 @@ export class ServerlessDatabase extends WiredDatabase {
 
   private accessStatements(): iam.PolicyStatement[] {
     if (this.iamAuthentication) {
-      return [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [proxyUserArn(this, this.proxy.dbProxyArn, this.username)] })];
+      return [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [this.loginArn()] })];
     }
     return secretReadStatements(this, this.secret, this.encryptionKey);
   }
@@ -361,7 +403,7 @@ export class ServerlessDatabase extends WiredDatabase {
     const e = DatabaseEnvironmentVariables;
     const environment: Record<string, string> = {
       [e.ENGINE]: this.engineFamily === DatabaseEngineFamily.POSTGRESQL ? 'postgresql' : 'mysql',
-      [e.HOST]: this.proxy.endpoint,
+      [e.HOST]: this.rdsProxy ? this.rdsProxy.endpoint : this.poolerChoice.endpoint(),
       [e.PORT]: String(this.port),
       [e.DATABASE]: this.databaseName,
       [e.USER]: this.username,
@@ -371,7 +413,7 @@ export class ServerlessDatabase extends WiredDatabase {
     if (!this.iamAuthentication) {
       environment[e.SECRET_ARN] = this.secret.secretArn;
     }
-    return environment;
+    return { ...environment, ...this.poolerChoice.environment() };
   }
 
   /** The MariaDB audit plugin feeds the `audit` log export of RDS for MySQL. */
@@ -391,6 +433,6 @@ export class ServerlessDatabase extends WiredDatabase {
     const idle = this.maxIdleConnectionsPercent;
     return this._validateBudget(idle !== undefined && idle > plan.proxyMaxConnectionsPercent
       ? [`\`proxy.maxIdleConnectionsPercent\` (${idle}) must not exceed the proxy's MaxConnectionsPercent (${plan.proxyMaxConnectionsPercent}, from the connection budget)`]
-      : [], this.users ? `\n\n${this.users.toTable()}` : '');
+      : [], `${this.users ? `\n\n${this.users.toTable()}` : ''}${this.poolerChoice.costTableSuffix()}`);
   }
 }

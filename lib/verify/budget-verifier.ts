@@ -28,6 +28,8 @@ export interface DatabaseDeclaration {
   /** The instance, when the app creates it; the check then reads its figures from the template. */
   readonly instance?: CfnElement;
   readonly proxy?: CfnElement;
+  /** Security groups of a pooler that is not RDS Proxy (PgBouncer's load balancer): doors too. */
+  readonly poolerSecurityGroups?: CfnElement[];
   /**
    * The VPC of a database the app does not create (its figures are the budget's declared ones,
    * checked at deploy time by its guard).
@@ -113,9 +115,11 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
       return [];
     }
     const proxy = database.proxy ? locate(database.proxy) : undefined;
-    const facts = located
+    const read = located
       ? readDatabaseFacts(templates, database.engine, located, proxy)
       : declaredFacts(templates, database, home);
+    const poolerDoors = (database.poolerSecurityGroups ?? []).map(locate).filter((g): g is ResourceRef => g !== undefined);
+    const facts: DatabaseFacts = poolerDoors.length > 0 ? { ...read, proxySecurityGroups: [...read.proxySecurityGroups, ...poolerDoors] } : read;
     const instance: ResourceRef = located ?? { template: home, logicalId: '' };
     const title = `${database.construct.node.path}, as synthesized`;
     const problems: string[] = [...facts.unknowns.map(u => `The check could not read the template: ${u}.`)];

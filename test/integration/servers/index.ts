@@ -5,3 +5,4 @@ export * from './pgbouncer-server';
 export * from './postgres-server';
 export * from './test-certificates';
 export type { OsUser } from './server-process';
+export * from './generated-pgbouncer';
