@@ -1,5 +1,6 @@
 export * from './budget/engine-family';
 export * from './budget/max-connections';
+export * from './budget/aurora-max-connections';
 export * from './budget/allocation';
 export * from './budget/budget-plan';
 export * from './budget/connection-budget';
