@@ -17,3 +17,7 @@ export * from './monitoring/budget-monitoring';
 export * from './existing/existing-database-props';
 export * from './existing/existing-database';
 export * from './guard/budget-guard';
+export * from './aurora/serverless-aurora-cluster-props';
+export * from './aurora/aurora-readers';
+export * from './aurora/data-api';
+export * from './aurora/serverless-aurora-cluster';

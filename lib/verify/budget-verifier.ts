@@ -28,6 +28,8 @@ export interface DatabaseDeclaration {
   /** The instance, when the app creates it; the check then reads its figures from the template. */
   readonly instance?: CfnElement;
   readonly proxy?: CfnElement;
+  /** The proxy endpoint the database's functions use, when it is not the proxy's default one. */
+  readonly proxyEndpoint?: CfnElement;
   /**
    * The VPC of a database the app does not create (its figures are the budget's declared ones,
    * checked at deploy time by its guard).
@@ -113,8 +115,9 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
       return [];
     }
     const proxy = database.proxy ? locate(database.proxy) : undefined;
+    const proxyEndpoint = database.proxyEndpoint ? locate(database.proxyEndpoint) : undefined;
     const facts = located
-      ? readDatabaseFacts(templates, database.engine, located, proxy)
+      ? readDatabaseFacts(templates, database.engine, located, proxy, proxyEndpoint)
       : declaredFacts(templates, database, home);
     const instance: ResourceRef = located ?? { template: home, logicalId: '' };
     const title = `${database.construct.node.path}, as synthesized`;

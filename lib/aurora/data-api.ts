@@ -1,0 +1,123 @@
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { ConnectionPath } from '../budget/allocation';
+import { ConnectionBudget } from '../budget/connection-budget';
+import { logWriteStatement, secretReadStatements } from '../database/access-policies';
+import { requireWholeNumber } from '../private/validate';
+
+/**
+ * Environment variables of functions that use the RDS Data API (besides the engine, database,
+ * secret ARN and region of `DatabaseEnvironmentVariables`).
+ */
+export class DataApiEnvironmentVariables {
+  /** ARN of the Aurora cluster the Data API runs statements on. */
+  public static readonly RESOURCE_ARN = 'SERVERLESS_RDS_DATA_API_RESOURCE_ARN';
+
+  private constructor() {}
+}
+
+/**
+ * Props of a function that uses the RDS Data API. `reservedConcurrentExecutions` is required:
+ * it bounds the Data API connections the function can hold on the writer.
+ */
+export interface DataApiFunctionProps extends lambda.FunctionProps {
+  /**
+   * Statements (or open transactions) one invocation runs at the same time.
+   *
+   * @default 1
+   */
+  readonly statementsPerInvocation?: number;
+}
+
+/** The RDS Data API actions, all on the one cluster (rds-data supports the cluster ARN as resource). */
+const DATA_API_ACTIONS = [
+  'rds-data:ExecuteStatement',
+  'rds-data:BatchExecuteStatement',
+  'rds-data:BeginTransaction',
+  'rds-data:CommitTransaction',
+  'rds-data:RollbackTransaction',
+];
+
+/** @internal */
+export interface DataApiWiring {
+  readonly database: Construct;
+  readonly budget: ConnectionBudget;
+  readonly policy: iam.IManagedPolicy;
+  readonly logGroup: logs.ILogGroup;
+  readonly environment: Record<string, string>;
+  readonly resourceArn: string;
+}
+
+/** The customer-managed policy Data API functions share: the cluster's statements, its secret, the logs. */
+export function dataApiPolicy(scope: Construct, id: string, options: {
+  clusterArn: string; secret: secretsmanager.ISecret; key: kms.IKey; logGroup: logs.ILogGroup;
+}): iam.IManagedPolicy {
+  return new iam.ManagedPolicy(scope, id, {
+    description: `Runs statements on ${scope.node.path} through the RDS Data API`,
+    statements: [
+      new iam.PolicyStatement({ actions: DATA_API_ACTIONS, resources: [options.clusterArn] }),
+      ...secretReadStatements(scope, options.secret, options.key),
+      logWriteStatement(options.logGroup),
+    ],
+  });
+}
+
+/**
+ * A function that reaches the database over HTTPS through the Data API. The Data API runs each
+ * statement on the writer over a connection it opens with the secret's user, and an open
+ * transaction keeps its connection until it ends (AWS, "Using the Amazon RDS Data API": queries
+ * run on the writer instance only). So one invocation holds at most `statementsPerInvocation`
+ * connections: the function is counted as a direct reservation of
+ * reservedConcurrentExecutions x statementsPerInvocation on the writer.
+ */
+export function createDataApiFunction(scope: Construct, id: string, props: DataApiFunctionProps, wiring: DataApiWiring): lambda.Function {
+  const path = `${wiring.database.node.path}/DataApiFunctions/${id}`;
+  if (props.vpc) {
+    throw new Error(`${path}: \`vpc\` must be left unset: Data API functions reach the database over HTTPS, with no network path to the cluster`);
+  }
+  if (props.reservedConcurrentExecutions === undefined) {
+    throw new Error(`${path}: \`reservedConcurrentExecutions\` is required: it bounds the connections the Data API opens on the writer for this function`);
+  }
+  requireWholeNumber(props.reservedConcurrentExecutions, `reservedConcurrentExecutions of function '${id}'`);
+  const statements = props.statementsPerInvocation ?? 1;
+  requireWholeNumber(statements, `statementsPerInvocation of function '${id}'`);
+  const environment = { ...(props.environment ?? {}) };
+  for (const [name, value] of Object.entries({ ...wiring.environment, [DataApiEnvironmentVariables.RESOURCE_ARN]: wiring.resourceArn })) {
+    if (name in environment) {
+      throw new Error(`${path}: the environment variable ${name} is set by the cluster; remove it from \`environment\``);
+    }
+    environment[name] = value;
+  }
+  let role = props.role;
+  if (role) {
+    role.addManagedPolicy(wiring.policy);
+  } else {
+    role = new iam.Role(scope, `${id}Role`, {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of the Data API function ${id}`,
+      managedPolicies: [wiring.policy],
+    });
+  }
+  const fnProps: lambda.FunctionProps & { statementsPerInvocation?: number } = {
+    ...props, role, environment, logGroup: props.logGroup ?? wiring.logGroup,
+  };
+  delete fnProps.statementsPerInvocation;
+  const fn = new lambda.Function(scope, id, fnProps);
+  if (props.logGroup) {
+    role.addToPrincipalPolicy(logWriteStatement(props.logGroup));
+  }
+  const reason = 'A Data API function reaches Aurora over HTTPS with IAM-signed requests scoped to one cluster; it needs no network path to the database, so it runs outside the VPC by design.';
+  for (const rule of ['HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC']) {
+    Validations.of(fn).acknowledge({ id: rule, reason });
+  }
+  wiring.budget.reserve(`Data API: ${fn.node.path.slice(Stack.of(fn).node.path.length + 1)}`, props.reservedConcurrentExecutions * statements, {
+    path: ConnectionPath.DIRECT,
+    consumers: [fn],
+  });
+  return fn;
+}
