@@ -9,6 +9,7 @@ import { ConnectionPath } from '../budget/allocation';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { logWriteStatement, secretReadStatements } from '../database/access-policies';
 import { requireWholeNumber } from '../private/validate';
+import { recordHttpConsumer } from '../verify/http-consumers';
 
 /**
  * Environment variables of functions that use the RDS Data API (besides the engine, database,
@@ -115,6 +116,7 @@ export function createDataApiFunction(scope: Construct, id: string, props: DataA
   for (const rule of ['HIPAA.Security-LambdaInsideVPC', 'NIST.800.53.R5-LambdaInsideVPC', 'PCI.DSS.321-LambdaInsideVPC']) {
     Validations.of(fn).acknowledge({ id: rule, reason });
   }
+  recordHttpConsumer(fn.node.defaultChild as lambda.CfnFunction);
   wiring.budget.reserve(`Data API: ${fn.node.path.slice(Stack.of(fn).node.path.length + 1)}`, props.reservedConcurrentExecutions * statements, {
     path: ConnectionPath.DIRECT,
     consumers: [fn],

@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { functionNetwork, reservedConcurrencyOf, readConsumerFacts } from './consumer-facts';
 import { DatabaseFacts, readDatabaseFacts, vpcKeyOfDatabase } from './database-facts';
+import { isHttpConsumer } from './http-consumers';
 import { loginGrant } from './login-check';
 import { reachedDoor } from './reach-check';
 import { ResourceRef, TemplateSet } from './template-set';
@@ -210,7 +211,7 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
           continue;
         }
         refs.push(ref);
-        const consumer = readConsumerFacts(templates, ref, 1, databaseVpc, database.construct.node.path);
+        const consumer = readConsumerFacts(templates, ref, 1, databaseVpc, database.construct.node.path, isHttpConsumer(cfn as lambda.CfnFunction));
         problems.push(...consumer.problems);
         total += (consumer.environments ?? 0) * consumer.connectionsPerEnvironment;
         if (consumer.problems.length > 0) {

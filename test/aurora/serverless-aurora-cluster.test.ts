@@ -121,7 +121,7 @@ describe('Aurora Serverless v2 PostgreSQL behind the proxy, with a reader', () =
     const rogue = new lambda.Function(stack, 'Rogue', {
       ...inlineFunctionProps(), vpc: db.vpc, securityGroups: [db.readers!.clientSecurityGroup],
     });
-    db.connectPolicy.attachToRole(rogue.role!);
+    rogue.role!.addManagedPolicy(db.connectPolicy);
     expect(synthFailure(app)).toMatch(/Function .*Rogue.* can reach the proxy of TestStack\/Db\/Readers and log in/);
   });
 });
