@@ -19,5 +19,5 @@ export * from './existing/existing-database';
 export * from './guard/budget-guard';
 export * from './aurora/serverless-aurora-cluster-props';
 export * from './aurora/aurora-readers';
-export * from './aurora/data-api';
+export * from './aurora/data-api-props';
 export * from './aurora/serverless-aurora-cluster';

@@ -10,30 +10,7 @@ import { ConnectionBudget } from '../budget/connection-budget';
 import { logWriteStatement, secretReadStatements } from '../database/access-policies';
 import { requireWholeNumber } from '../private/validate';
 import { recordHttpConsumer } from '../verify/http-consumers';
-
-/**
- * Environment variables of functions that use the RDS Data API (besides the engine, database,
- * secret ARN and region of `DatabaseEnvironmentVariables`).
- */
-export class DataApiEnvironmentVariables {
-  /** ARN of the Aurora cluster the Data API runs statements on. */
-  public static readonly RESOURCE_ARN = 'SERVERLESS_RDS_DATA_API_RESOURCE_ARN';
-
-  private constructor() {}
-}
-
-/**
- * Props of a function that uses the RDS Data API. `reservedConcurrentExecutions` is required:
- * it bounds the Data API connections the function can hold on the writer.
- */
-export interface DataApiFunctionProps extends lambda.FunctionProps {
-  /**
-   * Statements (or open transactions) one invocation runs at the same time.
-   *
-   * @default 1
-   */
-  readonly statementsPerInvocation?: number;
-}
+import { DataApiEnvironmentVariables } from './data-api-props';
 
 /** The RDS Data API actions, all on the one cluster (rds-data supports the cluster ARN as resource). */
 const DATA_API_ACTIONS = [
@@ -44,7 +21,7 @@ const DATA_API_ACTIONS = [
   'rds-data:RollbackTransaction',
 ];
 
-/** @internal */
+/** What the cluster hands the Data API wiring. */
 export interface DataApiWiring {
   readonly database: Construct;
   readonly budget: ConnectionBudget;
@@ -52,6 +29,8 @@ export interface DataApiWiring {
   readonly logGroup: logs.ILogGroup;
   readonly environment: Record<string, string>;
   readonly resourceArn: string;
+  /** The shared X-Ray policy, for functions with active tracing. */
+  tracingPolicy(): iam.IManagedPolicy;
 }
 
 /** The customer-managed policy Data API functions share: the cluster's statements, its secret, the logs. */
@@ -76,7 +55,9 @@ export function dataApiPolicy(scope: Construct, id: string, options: {
  * connections: the function is counted as a direct reservation of
  * reservedConcurrentExecutions x statementsPerInvocation on the writer.
  */
-export function createDataApiFunction(scope: Construct, id: string, props: DataApiFunctionProps, wiring: DataApiWiring): lambda.Function {
+export function createDataApiFunction<P extends lambda.FunctionOptions & { statementsPerInvocation?: number }>(
+  scope: Construct, id: string, props: P, wiring: DataApiWiring, build: (scope: Construct, id: string, props: P) => lambda.Function,
+): lambda.Function {
   const path = `${wiring.database.node.path}/DataApiFunctions/${id}`;
   if (props.vpc) {
     throw new Error(`${path}: \`vpc\` must be left unset: Data API functions reach the database over HTTPS, with no network path to the cluster`);
@@ -104,11 +85,16 @@ export function createDataApiFunction(scope: Construct, id: string, props: DataA
       managedPolicies: [wiring.policy],
     });
   }
-  const fnProps: lambda.FunctionProps & { statementsPerInvocation?: number } = {
-    ...props, role, environment, logGroup: props.logGroup ?? wiring.logGroup,
-  };
+  // Tracing is set on the L1 with the shared X-Ray policy: the L2 would add an inline wildcard policy per function.
+  const fnProps: P = { ...props, role, environment, logGroup: props.logGroup ?? wiring.logGroup, tracing: undefined };
   delete fnProps.statementsPerInvocation;
-  const fn = new lambda.Function(scope, id, fnProps);
+  const fn = build(scope, id, fnProps);
+  if (props.tracing === lambda.Tracing.ACTIVE || props.tracing === lambda.Tracing.PASS_THROUGH) {
+    (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: props.tracing === lambda.Tracing.ACTIVE ? 'Active' : 'PassThrough' };
+    if (props.tracing === lambda.Tracing.ACTIVE) {
+      role.addManagedPolicy(wiring.tracingPolicy());
+    }
+  }
   if (props.logGroup) {
     role.addToPrincipalPolicy(logWriteStatement(props.logGroup));
   }
@@ -117,7 +103,7 @@ export function createDataApiFunction(scope: Construct, id: string, props: DataA
     Validations.of(fn).acknowledge({ id: rule, reason });
   }
   recordHttpConsumer(fn.node.defaultChild as lambda.CfnFunction);
-  wiring.budget.reserve(`Data API: ${fn.node.path.slice(Stack.of(fn).node.path.length + 1)}`, props.reservedConcurrentExecutions * statements, {
+  wiring.budget.reserve(`Data API: ${fn.node.path.slice(Stack.of(fn).node.path.length + 1)}`, props.reservedConcurrentExecutions! * statements, {
     path: ConnectionPath.DIRECT,
     consumers: [fn],
   });

@@ -3,13 +3,15 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { AuroraReaders } from './aurora-readers';
 import { auroraShape, AuroraShape, clusterParameters } from './aurora-shape';
-import { createDataApiFunction, dataApiPolicy, DataApiFunctionProps } from './data-api';
+import { createDataApiFunction, dataApiPolicy, DataApiWiring } from './data-api';
+import { DataApiFunctionProps, DataApiNodejsFunctionProps } from './data-api-props';
 import { ServerlessAuroraClusterProps } from './serverless-aurora-cluster-props';
 import { ConnectionBudget, ConnectionBudgetProps } from '../budget/connection-budget';
 import { engineFacts } from '../budget/engine-facts';
@@ -220,11 +222,32 @@ export class ServerlessAuroraCluster extends WiredDatabase {
    * @param props the function's props; `vpc` must be left unset
    */
   public addDataApiFunction(id: string, props: DataApiFunctionProps): lambda.Function {
+    return createDataApiFunction(this.dataApiScope(), id, props, this.dataApiWiring(), (scope, fnId, fnProps) => new lambda.Function(scope, fnId, fnProps));
+  }
+
+  /**
+   * Creates a Node.js function bundled with esbuild (AWS SDK included) that uses the RDS Data
+   * API, like `addDataApiFunction()`. Runtime: Node.js 24 unless given.
+   *
+   * @param id construct id of the function, under this database's `DataApiFunctions` scope
+   * @param props the function's props; `vpc` must be left unset
+   */
+  public addNodejsDataApiFunction(id: string, props: DataApiNodejsFunctionProps): nodejs.NodejsFunction {
+    const runtime = props.runtime ?? lambda.Runtime.NODEJS_24_X;
+    const bundling = { bundleAwsSDK: true, ...props.bundling };
+    return createDataApiFunction(this.dataApiScope(), id, { ...props, runtime, bundling }, this.dataApiWiring(),
+      (scope, fnId, fnProps) => new nodejs.NodejsFunction(scope, fnId, fnProps)) as nodejs.NodejsFunction;
+  }
+
+  private dataApiScope(): Construct {
     if (!this.dataApiEnabled) {
-      throw new Error(`${this.node.path}: addDataApiFunction() needs the Data API: set \`dataApi: true\``);
+      throw new Error(`${this.node.path}: Data API functions need the Data API: set \`dataApi: true\``);
     }
-    const scope = (this.node.tryFindChild('DataApiFunctions') as Construct | undefined) ?? new Construct(this, 'DataApiFunctions');
-    return createDataApiFunction(scope, id, props, {
+    return (this.node.tryFindChild('DataApiFunctions') as Construct | undefined) ?? new Construct(this, 'DataApiFunctions');
+  }
+
+  private dataApiWiring(): DataApiWiring {
+    return {
       database: this,
       budget: this.budget,
       policy: this.dataApiPolicy(),
@@ -236,7 +259,8 @@ export class ServerlessAuroraCluster extends WiredDatabase {
         [DatabaseEnvironmentVariables.REGION]: Stack.of(this).region,
       },
       resourceArn: this.cluster.clusterArn,
-    });
+      tracingPolicy: () => this._tracingPolicy(),
+    };
   }
 
   /**

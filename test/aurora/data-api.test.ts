@@ -65,7 +65,7 @@ describe('the Data API path', () => {
 
   test('errors: no Data API, no reserved concurrency, a VPC', () => {
     const { db, vpc } = newCluster({ minCapacity: 1 });
-    expect(() => db.addDataApiFunction('X', { ...inlineFunctionProps(), reservedConcurrentExecutions: 1 })).toThrow(/needs the Data API: set `dataApi: true`/);
+    expect(() => db.addDataApiFunction('X', { ...inlineFunctionProps(), reservedConcurrentExecutions: 1 })).toThrow(/Data API functions need the Data API: set `dataApi: true`/);
     const { db: withApi } = newCluster({ minCapacity: 1, dataApi: true }, 'Other');
     expect(() => withApi.addDataApiFunction('X', inlineFunctionProps())).toThrow(/`reservedConcurrentExecutions` is required/);
     expect(() => withApi.addDataApiFunction('Y', { ...inlineFunctionProps(), reservedConcurrentExecutions: 1, vpc })).toThrow(/`vpc` must be left unset/);
