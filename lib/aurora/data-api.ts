@@ -48,12 +48,11 @@ export function dataApiPolicy(scope: Construct, id: string, options: {
 }
 
 /**
- * A function that reaches the database over HTTPS through the Data API. The Data API runs each
- * statement on the writer over a connection it opens with the secret's user, and an open
- * transaction keeps its connection until it ends (AWS, "Using the Amazon RDS Data API": queries
- * run on the writer instance only). So one invocation holds at most `statementsPerInvocation`
- * connections: the function is counted as a direct reservation of
- * reservedConcurrentExecutions x statementsPerInvocation on the writer.
+ * A function that reaches the database over HTTPS through the Data API. AWS documents that the
+ * Data API runs every query on the writer instance, logging in as the secret's user ("Limitations
+ * for the Amazon RDS Data API"); it publishes no pool size, so the library counts what a caller can
+ * hold at once: one connection per statement in flight or transaction open. The function is a
+ * direct reservation of reservedConcurrentExecutions x statementsPerInvocation on the writer.
  */
 export function createDataApiFunction<P extends lambda.FunctionOptions & { statementsPerInvocation?: number }>(
   scope: Construct, id: string, props: P, wiring: DataApiWiring, build: (scope: Construct, id: string, props: P) => lambda.Function,
