@@ -8,7 +8,7 @@ import { IConstruct } from 'constructs';
 import { functionNetwork, reservedConcurrencyOf, readConsumerFacts } from './consumer-facts';
 import { DatabaseFacts, readDatabaseFacts, vpcKeyOfDatabase } from './database-facts';
 import { isHttpConsumer } from './http-consumers';
-import { loginGrant } from './login-check';
+import { dataApiGrant, loginGrant } from './login-check';
 import { reachedDoor } from './reach-check';
 import { ResourceRef, TemplateSet } from './template-set';
 import { AllocationKind, BudgetAllocation } from '../budget/allocation';
@@ -282,7 +282,9 @@ function declaredFacts(templates: TemplateSet, database: DatabaseDeclaration, ho
 function uncountedClient(templates: TemplateSet, facts: DatabaseFacts, fn: ResourceRef, databasePath: string): string | undefined {
   const props = templates.props(fn);
   const network = functionNetwork(templates, fn);
-  const door = reachedDoor(templates, facts, network.template, network.vpcConfig);
+  const door = reachedDoor(templates, facts, network.template, network.vpcConfig)
+    // The Data API needs no network path: a role that may run statements on the cluster gets in over HTTPS.
+    ?? (facts.dataApi && dataApiGrant(templates, facts, fn.template, props.Role) ? 'Data API' : undefined);
   if (!door) {
     return undefined;
   }

@@ -7,6 +7,9 @@ import { MaxConnections } from '../budget/max-connections';
 export interface DatabaseFacts {
   readonly instance: ResourceRef;
   readonly proxy?: ResourceRef;
+  /** The Aurora cluster of the instance, and whether its Data API (HTTP endpoint) is on. */
+  readonly cluster?: ResourceRef;
+  readonly dataApi?: boolean;
   /** `max_connections` as deployed, or undefined when the template does not say. */
   readonly maxConnections?: number;
   /** Where `maxConnections` comes from, for the table. */
@@ -95,6 +98,8 @@ export function readDatabaseFacts(
   return {
     instance,
     proxy,
+    cluster: cluster?.cluster,
+    dataApi: cluster ? templates.props(cluster.cluster).EnableHttpEndpoint === true : undefined,
     maxConnections,
     maxConnectionsSource,
     proxyMaxConnectionsPercent,

@@ -1,7 +1,9 @@
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AURORA_MYSQL, newCluster } from './aurora-helpers';
 import { inlineFunctionProps } from '../helpers';
-import { budgetArtifact, synthOk } from '../verify/verify-test-utils';
+import { budgetArtifact, synthFailure, synthOk } from '../verify/verify-test-utils';
 
 describe('the Data API path', () => {
   const build = () => {
@@ -59,8 +61,26 @@ describe('the Data API path', () => {
   test('a reservation the Data API function outgrows in the template fails synth', () => {
     const { app, fn } = build();
     (fn.node.defaultChild as any).reservedConcurrentExecutions = 80;
-    const { synthFailure } = require('../verify/verify-test-utils');
     expect(synthFailure(app)).toContain("The functions behind the reservation 'Data API: Db/DataApiFunctions/Orders' may hold 80 connections");
+  });
+
+  test('a function outside the budget whose role may run statements through the Data API fails synth, with no VPC at all', () => {
+    const { app, stack, db } = build();
+    const rogue = new lambda.Function(stack, 'Rogue', inlineFunctionProps());
+    const policy = db.node.findChild('DataApiPolicy') as iam.ManagedPolicy;
+    rogue.role!.addManagedPolicy(policy);
+    expect(synthFailure(app)).toMatch(/Function .*Rogue.* can reach the Data API of TestStack\/Db and log in/);
+  });
+
+  test('an AWS managed policy named for RDS counts as Data API access; other functions of the account do not', () => {
+    const { app, stack } = build();
+    const rogue = new lambda.Function(stack, 'Rogue', inlineFunctionProps());
+    rogue.role!.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonRDSDataFullAccess'));
+    // A plain function (AWSLambdaBasicExecutionRole only) is no client.
+    new lambda.Function(stack, 'Plain', inlineFunctionProps());
+    const failure = synthFailure(app)!;
+    expect(failure).toMatch(/Function .*Rogue.* can reach the Data API of TestStack\/Db and log in \(its role has the managed policy 'AmazonRDSDataFullAccess'/);
+    expect(failure).not.toMatch(/Function .*Plain/);
   });
 
   test('errors: no Data API, no reserved concurrency, a VPC', () => {
