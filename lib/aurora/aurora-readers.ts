@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { DatabaseEngineFamily } from '../budget/engine-family';
+import { accountUsage } from '../functions/account-concurrency';
 import { FunctionWiring } from '../functions/function-wiring';
 import { WiredDatabase } from '../database/wired-database';
 
@@ -68,7 +69,9 @@ export class AuroraReaders extends WiredDatabase {
     this.functionPolicy = setup.functionPolicy;
     this.connectPolicy = setup.connectPolicy;
     this._initWiring({ ...setup.wiring(this), roleScope: new Construct(this, 'FunctionRoles') });
-    this.node.addValidation({ validate: () => this._validateBudget() });
+    // Errors only: the cluster shows the readers' table below the writer's.
+    this.node.addValidation({ validate: () => this.budget.plan(accountUsage(this, this.budget)).problems.length > 0
+      ? [`The readers' connection budget is over-committed.\n${this._table()}`] : [] });
   }
 
   /**
@@ -78,6 +81,11 @@ export class AuroraReaders extends WiredDatabase {
    */
   public grantConnect(grantee: iam.IGrantable): iam.Grant {
     return this.setup.grantConnect(grantee);
+  }
+
+  /** @internal */
+  public _table(): string {
+    return this.budget.toTable(this.node.path, accountUsage(this, this.budget));
   }
 
   /** @internal */

@@ -200,7 +200,8 @@ export class ServerlessAuroraCluster extends WiredDatabase {
     new CfnOutput(this, 'ClusterArn', { value: this.cluster.clusterArn, description: 'The Aurora cluster' });
     new CfnOutput(this, 'MaxConnections', { value: String(this.maxConnections), description: 'max_connections of every instance' });
 
-    this.node.addValidation({ validate: () => this._validateBudget() });
+    // The table at synth shows the writer and, below it, the readers.
+    this.node.addValidation({ validate: () => this._validateBudget([], this.readers ? `\n\n${this.readers._table()}` : '') });
     const writer = this.cluster.node.findChild('Writer').node.defaultChild as CfnElement;
     BudgetVerifier.register({
       construct: this,
@@ -440,12 +441,13 @@ export class ServerlessAuroraCluster extends WiredDatabase {
       },
     });
     new CfnOutput(this, 'ReadOnlyEndpoint', { value: endpoint.endpoint, description: 'Host name functions wired for reads connect to' });
-    const reader = this.cluster.node.findChild('Reader1').node.defaultChild as CfnElement;
+    const readerInstances = Array.from({ length: this.shape.readers }, (_, i) => this.cluster.node.findChild(`Reader${i + 1}`).node.defaultChild as CfnElement);
     BudgetVerifier.register({
       construct: readers,
       budget,
       engine: this.engineFamily,
-      instance: reader,
+      instance: readerInstances[0],
+      alsoInstances: readerInstances.slice(1),
       proxy: proxy.node.defaultChild as CfnElement,
       proxyEndpoint: endpoint.node.defaultChild as CfnElement,
       artifactFile: () => readers._artifactFile(),

@@ -32,6 +32,11 @@ export interface DatabaseDeclaration {
   /** The proxy endpoint the database's functions use, when it is not the proxy's default one. */
   readonly proxyEndpoint?: CfnElement;
   /**
+   * More instances the budget stands for (the readers behind a read-only endpoint): the check
+   * takes the smallest `max_connections` of them and `instance`.
+   */
+  readonly alsoInstances?: CfnElement[];
+  /**
    * The VPC of a database the app does not create (its figures are the budget's declared ones,
    * checked at deploy time by its guard).
    */
@@ -117,10 +122,14 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
     }
     const proxy = database.proxy ? locate(database.proxy) : undefined;
     const proxyEndpoint = database.proxyEndpoint ? locate(database.proxyEndpoint) : undefined;
-    const facts = located
+    let facts = located
       ? readDatabaseFacts(templates, database.engine, located, proxy, proxyEndpoint)
       : declaredFacts(templates, database, home);
     const instance: ResourceRef = located ?? { template: home, logicalId: '' };
+    const smallest = smallestOfInstances(templates, database, locate, facts);
+    if (smallest) {
+      facts = { ...facts, ...smallest };
+    }
     const title = `${database.construct.node.path}, as synthesized`;
     const problems: string[] = [...facts.unknowns.map(u => `The check could not read the template: ${u}.`)];
     let budget: ConnectionBudget;
@@ -276,6 +285,22 @@ function declaredFacts(templates: TemplateSet, database: DatabaseDeclaration, ho
     secrets: [],
     unknowns: [],
   };
+}
+
+/** The smallest max_connections among the other instances a budget stands for, when smaller. */
+function smallestOfInstances(
+  templates: TemplateSet, database: DatabaseDeclaration, locate: (e: CfnElement) => ResourceRef | undefined, facts: DatabaseFacts,
+): Pick<DatabaseFacts, 'maxConnections' | 'maxConnectionsSource'> | undefined {
+  let best: Pick<DatabaseFacts, 'maxConnections' | 'maxConnectionsSource'> | undefined;
+  for (const element of database.alsoInstances ?? []) {
+    const ref = locate(element);
+    const other = ref ? readDatabaseFacts(templates, database.engine, ref, undefined) : undefined;
+    const current = best?.maxConnections ?? facts.maxConnections;
+    if (other?.maxConnections !== undefined && (current === undefined || other.maxConnections < current)) {
+      best = { maxConnections: other.maxConnections, maxConnectionsSource: `${other.maxConnectionsSource} of ${ref!.logicalId}` };
+    }
+  }
+  return best;
 }
 
 /** A function outside the budget that can both log in to the database and reach it. */

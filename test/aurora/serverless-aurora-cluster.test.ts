@@ -1,4 +1,5 @@
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as rds from 'aws-cdk-lib/aws-rds';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AURORA_MYSQL, newCluster, R6G_LARGE } from './aurora-helpers';
 import { DatabaseEnvironmentVariables } from '../../lib';
@@ -139,6 +140,39 @@ describe('provisioned Aurora', () => {
   test('Aurora PostgreSQL on db.r6g.large: LEAST(DBInstanceClassMemory/9531392, 5000) = 1661', () => {
     const { db } = newCluster({ instanceType: R6G_LARGE });
     expect(db.maxConnections).toBe(1661);
+  });
+});
+
+describe('each reader is checked in the templates', () => {
+  test('the readers\' budget takes the smallest max_connections of the readers as synthesized', () => {
+    const { app, db } = newCluster({ instanceType: R6G_LARGE, readers: 2 });
+    db.readers!.addFunction('Reports', { ...inlineFunctionProps(), reservedConcurrentExecutions: 300 });
+    const second = db.cluster.node.findChild('Reader2').node.defaultChild as rds.CfnDBInstance;
+    second.addPropertyDeletionOverride('DBParameterGroupName');
+    second.addPropertyOverride('DBInstanceClass', 'db.t4g.medium');
+    const failure = synthFailure(app)!;
+    // db.t4g.medium on Aurora PostgreSQL: LEAST(DBInstanceClassMemory/9531392, 5000) = 394 with the memory model.
+    expect(failure).toContain('The synthesized templates do not fit the connection budget of TestStack/Db/Readers');
+    expect(failure).toMatch(/max_connections \(template: Aurora default for db\.t4g\.medium of DbClusterReader2\w+\)\s+394/);
+  });
+
+  test('a provisioned instance without an explicit max_connections is checked against AWS\'s default for its class', () => {
+    const { app, stack, db } = newCluster({ engine: AURORA_MYSQL, instanceType: R6G_LARGE });
+    db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
+    const group = stack.node.findAll().find(c => (c as any).cfnResourceType === 'AWS::RDS::DBParameterGroup') as any;
+    group.addPropertyDeletionOverride('Parameters.max_connections');
+    synthFailure(app);
+    expect(budgetArtifact(app, stack).maxConnectionsSource).toBe('template: Aurora default for db.r6g.large');
+    expect(budgetArtifact(app, stack).maxConnections).toBe(1000);
+  });
+
+  test('the table at synth shows the writer and the readers', () => {
+    const { stack, db } = newCluster({ minCapacity: 1, maxCapacity: 16, readers: 1 });
+    db.readers!.addFunction('Reports', { ...inlineFunctionProps(), reservedConcurrentExecutions: 50 });
+    const info = Annotations.fromStack(stack).findInfo('/TestStack/Db', Match.stringLikeRegexp('Connection budget'))[0].entry.data as string;
+    expect(info).toContain('Connection budget of TestStack/Db (PostgreSQL)');
+    expect(info).toContain('Connection budget of TestStack/Db/Readers (PostgreSQL)');
+    expect(info).toMatch(/function Db\/Readers\/Functions\/Reports\s+proxy\s+50 reserved/);
   });
 });
 
