@@ -456,11 +456,12 @@ export class ServerlessAuroraCluster extends WiredDatabase {
   }
 
   /**
-   * One MaxConnectionsPercent serves every instance of the cluster: the larger of what the
-   * writer's and the readers' budgets need (both have the same max_connections).
+   * One MaxConnectionsPercent serves every instance of the cluster: the smaller of what the
+   * writer's and the readers' budgets allow (the writer's direct consumers, such as the Data API,
+   * lower its share), so the pool fits every instance and each budget is checked against it.
    */
   private proxyPercent(): number {
-    return Math.max(this.budget.proxyMaxConnectionsPercent, this.readers?.budget.proxyMaxConnectionsPercent ?? 0);
+    return Math.min(this.budget.proxyMaxConnectionsPercent, this.readers?.budget.proxyMaxConnectionsPercent ?? 100);
   }
 
   private wiring(host: string, clientSecurityGroup: ec2.ISecurityGroup, budget: ConnectionBudget, roleScope: Construct): FunctionWiring {

@@ -99,7 +99,8 @@ export function readDatabaseFacts(
     instance,
     proxy,
     cluster: cluster?.cluster,
-    dataApi: cluster ? templates.props(cluster.cluster).EnableHttpEndpoint === true : undefined,
+    // The Data API runs on the writer only: a budget served by a read-only endpoint (the readers) never sees it.
+    dataApi: cluster && !proxyEndpoint ? templates.props(cluster.cluster).EnableHttpEndpoint === true : undefined,
     maxConnections,
     maxConnectionsSource,
     proxyMaxConnectionsPercent,

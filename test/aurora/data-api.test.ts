@@ -83,6 +83,19 @@ describe('the Data API path', () => {
     expect(failure).not.toMatch(/Function .*Plain/);
   });
 
+  test('with readers and the proxy too, the proxy\'s one percentage is the smaller one and both budgets fit it in the templates', () => {
+    const { app, stack, db } = newCluster({ minCapacity: 1, maxCapacity: 16, readers: 1, dataApi: true });
+    db.addDataApiFunction('Orders', { ...inlineFunctionProps(), reservedConcurrentExecutions: 200 });
+    db.readers!.addFunction('Reports', { ...inlineFunctionProps(), reservedConcurrentExecutions: 100 });
+    // Writer: 3360 - 9 - 168 = 3183 capacity, 200 direct -> 2983 -> floor(298300 / 3360) = 88%; readers: 94%.
+    expect(db.budget.proxyMaxConnectionsPercent).toBe(88);
+    expect(db.readers!.budget.proxyMaxConnectionsPercent).toBe(94);
+    expect(synthFailure(app)).toBeUndefined();
+    Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBProxyTargetGroup', {
+      ConnectionPoolConfigurationInfo: { ConnectionBorrowTimeout: 30, MaxConnectionsPercent: 88, MaxIdleConnectionsPercent: 44 },
+    });
+  });
+
   test('errors: no Data API, no reserved concurrency, a VPC', () => {
     const { db, vpc } = newCluster({ minCapacity: 1 });
     expect(() => db.addDataApiFunction('X', { ...inlineFunctionProps(), reservedConcurrentExecutions: 1 })).toThrow(/Data API functions need the Data API: set `dataApi: true`/);
