@@ -190,6 +190,8 @@ export class ServerlessAuroraCluster extends WiredDatabase {
       }
     } else {
       // Without a proxy no function is wired by network: only the Data API path is open.
+      this._noWiringReason = 'has no RDS Proxy (`rdsProxy: false`), so no function is wired by network: create it with ' +
+        'addDataApiFunction() or addNodejsDataApiFunction() (with `dataApi: true`), or keep `rdsProxy` on';
       this.connectPolicy = new iam.ManagedPolicy(this, 'ConnectPolicy', {
         description: `Reads the credentials of ${this.node.path} (no proxy: used by administrators only)`,
         statements: secretReadStatements(this, this.secret, this.encryptionKey),

@@ -96,6 +96,11 @@ describe('the Data API path', () => {
     });
   });
 
+  test('without a proxy, a function wired by network is refused with the way out', () => {
+    const { db } = newCluster({ engine: AURORA_MYSQL, minCapacity: 0, rdsProxy: false, dataApi: true });
+    expect(() => db.addFunction('Api', inlineFunctionProps())).toThrow(/TestStack\/Db has no RDS Proxy \(`rdsProxy: false`\), so no function is wired by network: create it with addDataApiFunction\(\)/);
+  });
+
   test('errors: no Data API, no reserved concurrency, a VPC', () => {
     const { db, vpc } = newCluster({ minCapacity: 1 });
     expect(() => db.addDataApiFunction('X', { ...inlineFunctionProps(), reservedConcurrentExecutions: 1 })).toThrow(/Data API functions need the Data API: set `dataApi: true`/);
