@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     const capped = await runCapped(target, 'capped', budget.concurrencyCap, invocations);
     const naive = await runNaive(target, 'naive', naiveConcurrency, invocations);
     const consumer = queueConsumerTemplate(budget.instanceClass);
-    const queue = await runQueueConsumer(target, 'queue', consumer.maximumConcurrency, invocations, 10);
+    const queue = await runQueueConsumer(target, 'queue', consumer.maximumConcurrency, invocations);
     console.log(budget.table);
     console.log(`\nPostgreSQL started with max_connections = ${budget.maxConnections} (the library's value for ${budget.instanceClass})\n`);
     console.log(renderProofTable([capped, naive, queue]));

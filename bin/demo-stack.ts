@@ -7,6 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledgeDemoDecisions, acknowledgeQueueConsumer } from './compliance';
 import { IsolatedVpc } from './isolated-vpc';
+import { newestPythonRuntime } from './python-runtime';
 import { ServerlessDatabase } from '../lib';
 
 /**
@@ -42,7 +43,7 @@ export class DemoStack extends Stack {
     // Any runtime can be wired: the same environment variables reach a Python handler.
     const report = this.database.addFunction('Report', {
       ...handlerDefaults,
-      runtime: lambda.Runtime.PYTHON_3_15,
+      runtime: newestPythonRuntime(),
       handler: 'report.handler',
       code: lambda.Code.fromAsset(path.join(__dirname, 'handlers', 'report')),
       reservedConcurrentExecutions: 5,

@@ -7,6 +7,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { acknowledgeDemoDecisions } from '../bin/compliance';
 import { IsolatedVpc } from '../bin/isolated-vpc';
+import { newestPythonRuntime } from '../bin/python-runtime';
 import { ServerlessDatabase } from '../lib';
 
 /**
@@ -34,7 +35,7 @@ export class BringYourOwnFunctionStack extends Stack {
     this.report = new lambda.Function(this, 'Report', {
       role,
       logGroup: this.database.functionLogGroup,
-      runtime: lambda.Runtime.PYTHON_3_15,
+      runtime: newestPythonRuntime(),
       handler: 'index.handler',
       code: lambda.Code.fromAsset(path.join(__dirname, 'handlers', 'python_report')),
       memorySize: 256,

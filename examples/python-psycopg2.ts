@@ -6,6 +6,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { acknowledgeDemoDecisions } from '../bin/compliance';
 import { IsolatedVpc } from '../bin/isolated-vpc';
+import { newestPythonRuntime } from '../bin/python-runtime';
 import { ServerlessDatabase } from '../lib';
 
 /**
@@ -26,7 +27,7 @@ export class PythonPsycopg2Stack extends Stack {
       instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
     });
     this.orders = this.database.addFunction('Orders', {
-      runtime: lambda.Runtime.PYTHON_3_15,
+      runtime: newestPythonRuntime(),
       handler: 'orders.handler',
       code: lambda.Code.fromAsset(path.join(__dirname, 'handlers', 'python_orders')),
       memorySize: 256,

@@ -66,12 +66,15 @@ export class ServerlessMysqlPool {
   }
 
   /** Runs one statement on a pooled connection (text protocol). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- mysql2's own default row type; callers name theirs
   public async query<T = any>(sql: string, values?: unknown[]): Promise<T> {
     return this.withConnection(async (connection) => (await connection.query(sql, values))[0] as T);
   }
 
   /** Runs one prepared statement on a pooled connection. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- mysql2's own default row type; callers name theirs
   public async execute<T = any>(sql: string, values?: unknown[]): Promise<T> {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- mysql2's overloads do not accept unknown[]
     return this.withConnection(async (connection) => (await connection.execute(sql, values as any))[0] as T);
   }
 

@@ -20,6 +20,7 @@ export interface PostgresPoolOptions extends HelperOptions {
   readonly poolConfig?: Omit<PoolConfig, 'host' | 'port' | 'user' | 'password' | 'database' | 'ssl' | 'max' | 'connectionString' | 'connectionTimeoutMillis'>;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the signature of pg.Pool's connect callback
 type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: any) => void) => void;
 
 /**
@@ -134,6 +135,7 @@ export class ServerlessPostgresPool extends Pool {
         }
         if (Date.now() - idleSince < validateAfterIdleMs) return client;
         try {
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg honours query_timeout per query; its types omit it
           await client.query({ text: 'SELECT 1', query_timeout: this.helperOptions.validateTimeoutMs ?? HELPER_DEFAULTS.validateTimeoutMs } as any);
           return client;
         } catch (error) {

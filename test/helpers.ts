@@ -9,7 +9,12 @@ import { ServerlessDatabase, ServerlessDatabaseProps } from '../lib';
 export function newStack(id = 'TestStack'): { app: App; stack: Stack; vpc: ec2.Vpc } {
   const app = new App();
   const stack = new Stack(app, id, { env: { account: '123456789012', region: 'eu-west-1' } });
-  const vpc = new ec2.Vpc(stack, 'Vpc', {
+  return { app, stack, vpc: newVpc(stack) };
+}
+
+/** A VPC with public, egress and isolated subnets in two zones. */
+export function newVpc(stack: Stack, id = 'Vpc'): ec2.Vpc {
+  return new ec2.Vpc(stack, id, {
     maxAzs: 2,
     natGateways: 1,
     subnetConfiguration: [
@@ -18,7 +23,6 @@ export function newStack(id = 'TestStack'): { app: App; stack: Stack; vpc: ec2.V
       { name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
     ],
   });
-  return { app, stack, vpc };
 }
 
 export const POSTGRES_17 = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 });

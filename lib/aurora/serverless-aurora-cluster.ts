@@ -37,6 +37,8 @@ const PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
  * functions that need no connection at all.
  *
  * @example
+ * import { ServerlessAuroraCluster } from 'cdk-serverless-rds';
+ *
  * const db = new ServerlessAuroraCluster(this, 'Db', {
  *   vpc,
  *   engine: rds.DatabaseClusterEngine.auroraPostgres({ version: rds.AuroraPostgresEngineVersion.VER_16_6 }),

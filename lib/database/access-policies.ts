@@ -78,3 +78,20 @@ export function monitoringRole(scope: Construct, id: string): iam.IRole {
     managedPolicies: [policy],
   });
 }
+
+/** Lets CloudWatch Logs of the scope's account and region encrypt log groups with `key`. */
+export function allowLogsToUseKey(scope: Construct, key: kms.IKey): void {
+  const stack = Stack.of(scope);
+  key.addToResourcePolicy(new iam.PolicyStatement({
+    principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
+    actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+    resources: ['*'],
+    conditions: {
+      ArnLike: {
+        'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+          service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    },
+  }));
+}

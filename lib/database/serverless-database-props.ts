@@ -123,11 +123,26 @@ export interface ServerlessDatabaseProps extends ConnectionBudgetOptions {
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * Whether Performance Insights is on.
+   * Whether Performance Insights is on (encrypted with `encryptionKey`). It feeds CloudWatch
+   * Database Insights, which replaces the Performance Insights console.
    *
-   * @default - on, except for the micro and small burstable classes that do not support it
+   * RDS for MySQL does not offer it on the micro and small burstable classes (db.t2, db.t3,
+   * db.t4g); asking for it there is a synth error. RDS for PostgreSQL offers it on every class.
+   *
+   * @default - on, except for MySQL on the micro and small burstable classes
    */
   readonly performanceInsights?: boolean;
+
+  /**
+   * The mode of CloudWatch Database Insights. Standard keeps 7 days of database load history at
+   * no charge. Advanced adds fleet-wide monitoring and execution plans, is charged, and needs
+   * 15 months of Performance Insights retention, which the construct then sets. Needs
+   * Performance Insights.
+   *
+   * @example rds.DatabaseInsightsMode.ADVANCED
+   * @default - DatabaseInsightsMode.STANDARD when Performance Insights is on, otherwise not set
+   */
+  readonly databaseInsightsMode?: rds.DatabaseInsightsMode;
 
   /**
    * Interval of Enhanced Monitoring (0 turns it off).
@@ -180,6 +195,17 @@ export interface ServerlessDatabaseProps extends ConnectionBudgetOptions {
 
   /**
    * Pool settings of the RDS Proxy.
+   *
+   * @example
+   * import { Duration } from 'aws-cdk-lib';
+   * import { ServerlessDatabase } from 'cdk-serverless-rds';
+   *
+   * new ServerlessDatabase(this, 'Db', {
+   *   vpc,
+   *   engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+   *   instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
+   *   proxy: { maxIdleConnectionsPercent: 10, borrowTimeout: Duration.seconds(10) },
+   * });
    *
    * @default - derived from the connection budget
    */

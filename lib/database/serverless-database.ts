@@ -7,7 +7,8 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { DatabaseUsers } from './database-users';
-import { resolveEngine, supportsPerformanceInsights } from './engine-support';
+import { resolveEngine } from './engine-support';
+import { instanceInsightsSettings } from './monitoring-defaults';
 import { acknowledgeDefaultPort, acknowledgeMonitoringLogStreams, acknowledgeNetworkInterfaceWildcard } from './nag-acknowledgments';
 import { functionPolicyStatements, monitoringRole, proxyUserArn, secretReadStatements } from './access-policies';
 import { ServerlessDatabaseProps } from './serverless-database-props';
@@ -33,6 +34,8 @@ const PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
  * concurrency is capped by the database's connection budget.
  *
  * @example
+ * import { ServerlessDatabase } from 'cdk-serverless-rds';
+ *
  * const db = new ServerlessDatabase(this, 'Db', {
  *   vpc,
  *   engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
@@ -88,7 +91,7 @@ export class ServerlessDatabase extends WiredDatabase {
   constructor(scope: Construct, id: string, props: ServerlessDatabaseProps) {
     super(scope, id);
     validateDatabaseProps(this, props);
-    const engine = resolveEngine(props.engine);
+    const engine = resolveEngine(props.engine, this);
     const instanceClass = `db.${props.instanceType.toString()}`;
     this.engineFamily = engine.family;
     this.port = engineFacts(engine.family).port;
@@ -141,7 +144,7 @@ export class ServerlessDatabase extends WiredDatabase {
       parameters: { ...tunedParameters(engine.family, this.maxConnections), ...(props.parameters ?? {}) },
     });
 
-    const performanceInsights = props.performanceInsights ?? supportsPerformanceInsights(instanceClass);
+    const insights = instanceInsightsSettings(this, engine.family, instanceClass, props, this.encryptionKey);
     const monitoringInterval = props.monitoringInterval ?? Duration.seconds(60);
     const storage = storageSizes(props);
     const monitoring = monitoringInterval.toSeconds() > 0;
@@ -173,8 +176,7 @@ export class ServerlessDatabase extends WiredDatabase {
       publiclyAccessible: false,
       iamAuthentication: true,
       cloudwatchLogsExports: engine.cloudwatchLogsExports,
-      enablePerformanceInsights: performanceInsights,
-      performanceInsightEncryptionKey: performanceInsights ? this.encryptionKey : undefined,
+      ...insights,
       monitoringInterval: monitoring ? monitoringInterval : undefined,
       monitoringRole: monitoring ? this.monitoringRole() : undefined,
       caCertificate: rds.CaCertificate.RDS_CA_RSA2048_G1,

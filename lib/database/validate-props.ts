@@ -11,7 +11,7 @@ export function validateDatabaseProps(scope: IConstruct, props: ServerlessDataba
   try {
     validateProps(props);
   } catch (e) {
-    throw new Error(`${scope.node.path}: ${(e as Error).message}`);
+    throw new Error(`${scope.node.path}: ${(e as Error).message}`, { cause: e });
   }
 }
 

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Annotations, ArnFormat, Names, Stack, Stage } from 'aws-cdk-lib';
+import { Annotations, Names, Stack, Stage } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { allowLogsToUseKey } from './access-policies';
 import { IServerlessDatabase } from './i-serverless-database';
 import { acknowledgeXrayWildcard } from './nag-acknowledgments';
 import { ConnectionBudget } from '../budget/connection-budget';
@@ -195,19 +196,7 @@ export abstract class WiredDatabase extends Construct implements IServerlessData
    * @internal
    */
   protected _allowLogsToUseKey(key: kms.IKey): void {
-    const stack = Stack.of(this);
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: {
-          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-            service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        },
-      },
-    }));
+    allowLogsToUseKey(this, key);
   }
 
   /**

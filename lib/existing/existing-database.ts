@@ -25,15 +25,33 @@ import { BudgetVerifier } from '../verify/budget-verifier';
  * deployment when the budget does not fit them.
  *
  * @example
+ * import { DatabaseEngineFamily, ExistingDatabase } from 'cdk-serverless-rds';
+ *
+ * // The proxy's security group, so wired functions can be let in.
+ * const proxySecurityGroup = ec2.SecurityGroup.fromSecurityGroupId(this, 'ProxyGroup', 'sg-0123456789abcdef0');
  * const proxy = rds.DatabaseProxy.fromDatabaseProxyAttributes(this, 'Proxy', {
- *   dbProxyName: 'orders', dbProxyArn, endpoint, securityGroups: [proxySecurityGroup],
+ *   dbProxyName: 'orders',
+ *   dbProxyArn: 'arn:aws:rds:eu-west-1:123456789012:db-proxy:prx-0123456789abcdef0',
+ *   endpoint: 'orders.proxy-abcdefghijkl.eu-west-1.rds.amazonaws.com',
+ *   securityGroups: [proxySecurityGroup],
  * });
- * // and proxySecurityGroup: the proxy's security group, so wired functions can be let in
  * const db = new ExistingDatabase(this, 'Orders', {
- *   vpc, engine: DatabaseEngineFamily.POSTGRESQL, instanceIdentifier: 'orders',
- *   maxConnections: 394, proxy, proxySecurityGroup, proxyMaxConnectionsPercent: 90, databaseName: 'app', username: 'app',
+ *   vpc,
+ *   engine: DatabaseEngineFamily.POSTGRESQL,
+ *   instanceIdentifier: 'orders',
+ *   maxConnections: 394,
+ *   proxy,
+ *   proxySecurityGroup,
+ *   proxyMaxConnectionsPercent: 90,
+ *   databaseName: 'app',
+ *   username: 'app',
  * });
- * db.addFunction('Api', { runtime, handler, code, reservedConcurrentExecutions: 40 });
+ * db.addFunction('Api', {
+ *   runtime: lambda.Runtime.NODEJS_24_X,
+ *   handler: 'index.handler',
+ *   code: lambda.Code.fromAsset('api'),
+ *   reservedConcurrentExecutions: 40,
+ * });
  */
 export class ExistingDatabase extends WiredDatabase {
   /** The connection budget every wired function and reservation draws from. */
@@ -211,6 +229,6 @@ function validateExistingProps(scope: Construct, props: ExistingDatabaseProps): 
       throw new Error('`secret` and `secretEncryptionKey` are required when `iamAuthentication` is false: functions read the credentials from the secret');
     }
   } catch (e) {
-    throw new Error(`${scope.node.path}: ${(e as Error).message}`);
+    throw new Error(`${scope.node.path}: ${(e as Error).message}`, { cause: e });
   }
 }

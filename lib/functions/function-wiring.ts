@@ -280,7 +280,7 @@ function managedInstancesClaim(wiring: FunctionWiring, fn: lambda.Function, opti
     return undefined;
   }
   const scaling = Stack.of(fn).resolve(cfn.functionScalingConfig) ?? {};
-  let maxEnvironments = options.maxEnvironments ?? scaling.maxExecutionEnvironments;
+  const maxEnvironments = options.maxEnvironments ?? scaling.maxExecutionEnvironments;
   if (maxEnvironments === undefined) {
     throw new Error(
       `Function '${fn.node.path}' runs on Lambda Managed Instances without a maximum number of execution environments, so ` +

@@ -8,7 +8,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
 import { acknowledgeGuardFunction, acknowledgeGuardPolicyWildcards } from './guard-acknowledgments';
 import { ConnectionBudget } from '../budget/connection-budget';
-import { logWriteStatement } from '../database/access-policies';
+import { allowLogsToUseKey, logWriteStatement } from '../database/access-policies';
 
 /**
  * Properties of a `BudgetGuard`.
@@ -133,23 +133,11 @@ export class BudgetGuard extends Construct {
 
   /** A key for the guard's logs, usable by CloudWatch Logs of this region. */
   private logKey(): kms.IKey {
-    const stack = Stack.of(this);
     const key = new kms.Key(this, 'LogKey', {
       description: `Encrypts the logs of the connection budget guard ${this.node.path}`,
       enableKeyRotation: true,
     });
-    key.addToResourcePolicy(new iam.PolicyStatement({
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: {
-          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-            service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        },
-      },
-    }));
+    allowLogsToUseKey(this, key);
     return key;
   }
 }

@@ -96,6 +96,14 @@ export interface BudgetMonitoringProps extends BudgetMonitoringOptions {
  * synth time, so alarms and dashboard lines follow every function wired later.
  *
  * @example
+ * import { BudgetMonitoring, ServerlessDatabase } from 'cdk-serverless-rds';
+ * import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+ *
+ * const db = new ServerlessDatabase(this, 'Db', {
+ *   vpc,
+ *   engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
+ *   instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
+ * });
  * const monitoring = BudgetMonitoring.forDatabase(db);
  * monitoring.alarmTopic.addSubscription(new subscriptions.EmailSubscription('oncall@example.com'));
  */
@@ -182,14 +190,14 @@ export class BudgetMonitoring extends Construct {
       defaultInterval: Duration.hours(3),
     });
     // Alarms follow the final budget: they are made once every function is wired.
-    const self = this;
-    Aspects.of(this).add(new (class implements IAspect {
-      public visit(node: IConstruct): void {
-        if (node === self) {
-          self.build();
+    const monitoring: IAspect = {
+      visit: (node: IConstruct) => {
+        if (node === this) {
+          this.build();
         }
-      }
-    })());
+      },
+    };
+    Aspects.of(this).add(monitoring);
   }
 
   /** Connections open on the database instance (maximum per minute). */
@@ -423,6 +431,6 @@ function namingPath(scope: IConstruct, check: () => void): void {
   try {
     check();
   } catch (e) {
-    throw new Error(`${scope.node.path}: ${(e as Error).message}`);
+    throw new Error(`${scope.node.path}: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -359,10 +359,10 @@ function writeArtifact(file: string, database: string, plan: BudgetPlan, drift: 
 
 /** `Validations.of(app).addPlugins()` where aws-cdk-lib has it, the stage's plugin list before. */
 function addPlugin(app: IConstruct, plugin: IPolicyValidationPluginBeta1): void {
-  const validations = (cdk as any).Validations;
+  const validations = (cdk as { Validations?: { of(scope: IConstruct): { addPlugins(...plugins: IPolicyValidationPluginBeta1[]): void } } }).Validations;
   if (validations?.of) {
     validations.of(app).addPlugins(plugin);
   } else {
-    (app as any).policyValidationBeta1.push(plugin);
+    (app as unknown as { policyValidationBeta1: IPolicyValidationPluginBeta1[] }).policyValidationBeta1.push(plugin);
   }
 }

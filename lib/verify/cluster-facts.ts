@@ -1,4 +1,4 @@
-import { asList, ResourceRef, TemplateSet } from './template-set';
+import { asList, CfnJson, ResourceRef, TemplateSet } from './template-set';
 import { AuroraMaxConnections } from '../budget/aurora-max-connections';
 import { DatabaseEngineFamily } from '../budget/engine-family';
 
@@ -10,7 +10,7 @@ import { DatabaseEngineFamily } from '../budget/engine-family';
  */
 export interface ClusterFacts {
   readonly cluster: ResourceRef;
-  readonly securityGroupValues: any[];
+  readonly securityGroupValues: CfnJson[];
   readonly port?: number;
   readonly maxConnections?: number;
   readonly maxConnectionsSource?: string;

@@ -1,5 +1,5 @@
 import { vpcKeyOfGroup } from './database-facts';
-import { asList, ResourceRef, TemplateSet } from './template-set';
+import { asList, ResourceRef, TemplateSet, CfnJson } from './template-set';
 import { DatabaseEnvironmentVariables } from '../functions/environment-variables';
 
 /** What the template says one counted function may hold: environments x connections each. */
@@ -64,7 +64,12 @@ export function readConsumerFacts(
     connectionsPerEnvironment = Math.max(declaredConnectionsPerEnvironment, perEnvironment ?? (perInvocation ?? 1) * perRequest);
   } else {
     environments = templates.number(t, props.ReservedConcurrentExecutions);
-    if (environments === undefined) {
+    if (environments === undefined && props.ReservedConcurrentExecutions !== undefined) {
+      problems.push(
+        `${name} has ReservedConcurrentExecutions ${JSON.stringify(props.ReservedConcurrentExecutions)} in the template, not a number ` +
+        'known at synth time, so the budget cannot count it: give it a literal number.',
+      );
+    } else if (environments === undefined) {
       problems.push(
         `${name} has no ReservedConcurrentExecutions in the template, so nothing bounds its execution environments: ` +
         'leave the reserved concurrency the database wrote (do not remove it with an override or an Aspect), or set one.',
@@ -126,7 +131,7 @@ function mappingsAboveReserved(templates: TemplateSet, fn: ResourceRef, targets:
  * The network a function runs in: its own VPC configuration, or on Lambda Managed Instances its
  * capacity provider's. Returns the template the configuration's values belong to.
  */
-export function functionNetwork(templates: TemplateSet, fn: ResourceRef): { template: ResourceRef['template']; vpcConfig: any } {
+export function functionNetwork(templates: TemplateSet, fn: ResourceRef): { template: ResourceRef['template']; vpcConfig: CfnJson } {
   const props = templates.props(fn);
   const arn = props.CapacityProviderConfig?.LambdaManagedInstancesCapacityProviderConfig?.CapacityProviderArn;
   const provider = arn !== undefined ? templates.target(fn.template, arn) : undefined;

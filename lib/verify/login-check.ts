@@ -1,5 +1,5 @@
 import { DatabaseFacts } from './database-facts';
-import { asList, ResourceRef, StackTemplate, TemplateSet } from './template-set';
+import { asList, ResourceRef, StackTemplate, TemplateSet, CfnJson } from './template-set';
 
 /**
  * AWS managed policies a Lambda function commonly carries that grant neither `rds-db:connect`
@@ -24,7 +24,7 @@ const HARMLESS_AWS_MANAGED_POLICIES = new Set([
 const LOGIN_ACTIONS = ['rds-db:connect', 'secretsmanager:GetSecretValue'];
 
 /** Why a role may log in to the database, or undefined when it cannot. */
-export function loginGrant(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, roleValue: any): string | undefined {
+export function loginGrant(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, roleValue: CfnJson): string | undefined {
   const role = templates.target(template, roleValue);
   if (!role || templates.resource(role).Type !== 'AWS::IAM::Role') {
     return roleValue === undefined ? undefined : 'its role is not defined in the app, so what it may do cannot be read';
@@ -51,7 +51,7 @@ const DATA_API_ACTIONS = ['rds-data:ExecuteStatement', 'rds-data:BatchExecuteSta
  * Why a role may run statements on the database's cluster through the Data API (needing no
  * network path), or undefined when it cannot.
  */
-export function dataApiGrant(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, roleValue: any): string | undefined {
+export function dataApiGrant(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, roleValue: CfnJson): string | undefined {
   const role = templates.target(template, roleValue);
   if (!role || templates.resource(role).Type !== 'AWS::IAM::Role') {
     return undefined;
@@ -74,7 +74,7 @@ export function dataApiGrant(templates: TemplateSet, facts: DatabaseFacts, templ
   return undefined;
 }
 
-type PolicySource = string | { template: StackTemplate; body: any };
+type PolicySource = string | { template: StackTemplate; body: CfnJson };
 
 /** Every policy document attached to the role, or a reason string when one cannot be read. */
 function policyDocuments(templates: TemplateSet, role: ResourceRef): PolicySource[] {
@@ -109,9 +109,9 @@ function policyDocuments(templates: TemplateSet, role: ResourceRef): PolicySourc
 }
 
 /** `service-role/AWSLambdaBasicExecutionRole` for the ARN of an AWS managed policy, else undefined. */
-function awsManagedPolicyName(templates: TemplateSet, template: StackTemplate, arn: any): string | undefined {
+function awsManagedPolicyName(templates: TemplateSet, template: StackTemplate, arn: CfnJson): string | undefined {
   const parts: string[] = [];
-  const flatten = (v: any) => {
+  const flatten = (v: CfnJson) => {
     if (typeof v === 'string') {
       parts.push(v);
     } else if (v && typeof v === 'object' && Array.isArray(v['Fn::Join'])) {
@@ -120,19 +120,19 @@ function awsManagedPolicyName(templates: TemplateSet, template: StackTemplate, a
       parts.push('aws');
     } else {
       const text = templates.literal(template, v);
-      parts.push(text ?? '\u0000');
+      parts.push(text ?? '\uFFFF');
     }
   };
   flatten(arn);
-  const match = /^arn:[^:]+:iam::aws:policy\/([^\u0000]+)$/.exec(parts.join(''));
+  const match = /^arn:[^:]+:iam::aws:policy\/([^\uFFFF]+)$/.exec(parts.join(''));
   return match ? match[1] : undefined;
 }
 
-function documentGrantsLogin(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, document: any): string | undefined {
+function documentGrantsLogin(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, document: CfnJson): string | undefined {
   return documentGrants(templates, facts, template, document, LOGIN_ACTIONS);
 }
 
-function documentGrants(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, document: any, actions: string[]): string | undefined {
+function documentGrants(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, document: CfnJson, actions: string[]): string | undefined {
   for (const statement of asList(document?.Statement)) {
     if (statement?.Effect !== 'Allow') {
       continue;
@@ -151,7 +151,7 @@ function documentGrants(templates: TemplateSet, facts: DatabaseFacts, template: 
   return undefined;
 }
 
-function allowsAction(statement: any, action: string): boolean {
+function allowsAction(statement: CfnJson, action: string): boolean {
   if (statement.NotAction !== undefined) {
     return !asList(statement.NotAction).some(a => typeof a === 'string' && wildcardMatch(a, action));
   }
@@ -162,7 +162,7 @@ function allowsAction(statement: any, action: string): boolean {
  * A resource may be the database's when it refers to its proxy, instance or secret, or is a
  * literal the check cannot tell apart (a wildcard, or an ARN of the same service).
  */
-function resourceMayBeDatabase(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, resource: any, action: string): boolean {
+function resourceMayBeDatabase(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, resource: CfnJson, action: string): boolean {
   const literal = templates.literal(template, resource);
   if (literal !== undefined) {
     const service = action.split(':')[0];

@@ -1,5 +1,5 @@
 import { DatabaseFacts } from './database-facts';
-import { asList, ResourceRef, StackTemplate, TemplateSet } from './template-set';
+import { asList, ResourceRef, StackTemplate, TemplateSet, CfnJson } from './template-set';
 
 /** A security group as a function lists it: a resource of the app, or an id known only as text. */
 interface GroupId {
@@ -10,10 +10,10 @@ interface GroupId {
 /**
  * Whether a function with these security groups can open a TCP connection to the database's
  * proxy or instance: an ingress rule of the target's group admits one of the function's groups
- * (or any address range) on the port, and the function's groups let the traffic out.
+ * (or CfnJson address range) on the port, and the function's groups let the traffic out.
  * Returns what it reaches, or undefined.
  */
-export function reachedDoor(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, vpcConfig: any): string | undefined {
+export function reachedDoor(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, vpcConfig: CfnJson): string | undefined {
   if (!vpcConfig || vpcConfig.SecurityGroupIds === undefined) {
     return undefined;
   }
@@ -29,7 +29,7 @@ export function reachedDoor(templates: TemplateSet, facts: DatabaseFacts, templa
   return undefined;
 }
 
-function groupId(templates: TemplateSet, template: StackTemplate, value: any): GroupId {
+function groupId(templates: TemplateSet, template: StackTemplate, value: CfnJson): GroupId {
   return { ref: templates.target(template, value), literal: templates.literal(template, value) };
 }
 
@@ -50,7 +50,7 @@ function admits(templates: TemplateSet, target: ResourceRef, sources: GroupId[],
       return false;
     }
     if (rule.SourceSecurityGroupId === undefined) {
-      return true; // an address range or a prefix list: any client in the network
+      return true; // an address range or a prefix list: CfnJson client in the network
     }
     const source = groupId(templates, template, rule.SourceSecurityGroupId);
     return sources.some(s => sameGroup(s, source));
@@ -83,7 +83,7 @@ function letsOut(templates: TemplateSet, group: GroupId, target: ResourceRef, po
   });
 }
 
-function coversPort(templates: TemplateSet, template: StackTemplate, rule: any, port?: number): boolean {
+function coversPort(templates: TemplateSet, template: StackTemplate, rule: CfnJson, port?: number): boolean {
   const protocol = String(templates.literal(template, rule.IpProtocol) ?? '-1').toLowerCase();
   if (protocol === '-1' || protocol === 'all') {
     return true;

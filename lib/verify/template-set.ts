@@ -1,9 +1,16 @@
 import * as fs from 'fs';
 
+/**
+ * A value of a synthesized template: a literal, a list, or an intrinsic function object. Templates
+ * are untyped JSON, so the checks look into it field by field.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- CloudFormation JSON has no type
+export type CfnJson = any;
+
 /** A CloudFormation resource as synthesized. */
 export interface TemplateResource {
   readonly Type: string;
-  readonly Properties?: Record<string, any>;
+  readonly Properties?: Record<string, CfnJson>;
 }
 
 /** One synthesized template and the stack it belongs to. */
@@ -15,7 +22,7 @@ export interface StackTemplate {
   /** `account/region`, or a shared key for stacks whose environment is unknown at synth. */
   readonly accountKey: string;
   readonly resources: Record<string, TemplateResource>;
-  readonly outputs: Record<string, any>;
+  readonly outputs: Record<string, CfnJson>;
   /** For a nested stack: its parent's template path and the logical id of its stack resource. */
   readonly parent?: NestedStackLink;
 }
@@ -68,7 +75,7 @@ export class TemplateSet {
   }
 
   /** The properties of a resource (never undefined). */
-  public props(ref: ResourceRef): Record<string, any> {
+  public props(ref: ResourceRef): Record<string, CfnJson> {
     return this.resource(ref).Properties ?? {};
   }
 
@@ -76,7 +83,7 @@ export class TemplateSet {
    * The resource a value stands for (`Ref`, `Fn::GetAtt`, an import of either), or undefined
    * when the value is a literal or anything else.
    */
-  public target(template: StackTemplate, value: any, depth = 0): ResourceRef | undefined {
+  public target(template: StackTemplate, value: CfnJson, depth = 0): ResourceRef | undefined {
     if (value === null || typeof value !== 'object' || Array.isArray(value) || depth > 10) {
       return undefined;
     }
@@ -97,7 +104,7 @@ export class TemplateSet {
   }
 
   /** A string known at synth time, or undefined. */
-  public literal(template: StackTemplate, value: any, depth = 0): string | undefined {
+  public literal(template: StackTemplate, value: CfnJson, depth = 0): string | undefined {
     if (typeof value === 'string' || typeof value === 'number') {
       return String(value);
     }
@@ -110,18 +117,18 @@ export class TemplateSet {
   }
 
   /** A number known at synth time, or undefined. */
-  public number(template: StackTemplate, value: any): number | undefined {
+  public number(template: StackTemplate, value: CfnJson): number | undefined {
     const text = this.literal(template, value);
     return text !== undefined && text.trim() !== '' && !Number.isNaN(Number(text)) ? Number(text) : undefined;
   }
 
   /** Whether a value is neither a literal nor a reference that could be followed. */
-  public isUnknown(template: StackTemplate, value: any): boolean {
+  public isUnknown(template: StackTemplate, value: CfnJson): boolean {
     return this.literal(template, value) === undefined && this.target(template, value) === undefined;
   }
 
-  /** Every resource a value refers to, at any depth (inside `Fn::Join`, `Fn::Sub` and the like). */
-  public references(template: StackTemplate, value: any, depth = 0): ResourceRef[] {
+  /** Every resource a value refers to, at CfnJson depth (inside `Fn::Join`, `Fn::Sub` and the like). */
+  public references(template: StackTemplate, value: CfnJson, depth = 0): ResourceRef[] {
     if (value === null || typeof value !== 'object' || depth > 20) {
       return [];
     }
@@ -164,7 +171,7 @@ export class TemplateSet {
   }
 
   /** The value a parent stack passes to a nested stack's parameter. */
-  private parameterValue(template: StackTemplate, name: string): { template: StackTemplate; value: any } | undefined {
+  private parameterValue(template: StackTemplate, name: string): { template: StackTemplate; value: CfnJson } | undefined {
     const link = template.parent;
     const parent = link ? this.templates.find(t => t.templatePath === link.templatePath) : undefined;
     const value = parent?.resources[link!.logicalId]?.Properties?.Parameters?.[name];
@@ -172,7 +179,7 @@ export class TemplateSet {
   }
 
   /** The value behind `Fn::ImportValue`, taken from the output that exports it. */
-  private importedValue(template: StackTemplate, value: any): { template: StackTemplate; value: any } | undefined {
+  private importedValue(template: StackTemplate, value: CfnJson): { template: StackTemplate; value: CfnJson } | undefined {
     if (value === null || typeof value !== 'object' || value['Fn::ImportValue'] === undefined) {
       return undefined;
     }
@@ -195,7 +202,7 @@ export class TemplateSet {
 }
 
 /** A property that CloudFormation accepts as one value or a list, as a list. */
-export function asList(value: any): any[] {
+export function asList(value: CfnJson): CfnJson[] {
   if (value === undefined || value === null) {
     return [];
   }

@@ -109,20 +109,6 @@ describe('instance overrides', () => {
     },
   );
 
-  test.each([
-    ['db.t3.micro', new ec2.InstanceType('t3.micro'), 77],
-    ['db.t4g.small', ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.SMALL), 183],
-  ])('Performance Insights is off by default on %s, which does not support it', (_name, instanceType, maxConnections) => {
-    // GIVEN / WHEN
-    const { db, template } = synth({ instanceType });
-    // THEN
-    template.hasResourceProperties('AWS::RDS::DBInstance', {
-      EnablePerformanceInsights: false,
-      PerformanceInsightsKMSKeyId: Match.absent(),
-    });
-    expect(db.maxConnections).toBe(maxConnections);
-  });
-
   test('monitoringInterval 0 turns Enhanced Monitoring off and creates no monitoring role', () => {
     // GIVEN / WHEN
     const { db, template } = synth({ monitoringInterval: Duration.seconds(0) });

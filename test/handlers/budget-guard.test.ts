@@ -249,7 +249,7 @@ describe('custom resource responses', () => {
   });
 
   test('the bundle built with the package (SDK included) loads and answers CloudFormation', async () => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
+
     const bundled = require(path.join(__dirname, '..', '..', 'lib', 'handlers', 'budget-guard', 'bundle', 'index.js'));
     await bundled.handler(event('Delete'));
     expect(received).toEqual([{ method: 'PUT', body: expect.objectContaining({ Status: 'SUCCESS', PhysicalResourceId: 'budget-guard-orders' }) }]);

@@ -23,7 +23,7 @@ describe('connection budget on a real PostgreSQL (db.t4g.micro)', () => {
     await prepareProofTable(target);
     capped = await runCapped(target, 'capped', budget.concurrencyCap, 800);
     naive = await runNaive(target, 'naive', 150, 400);
-    queue = await runQueueConsumer(target, 'queue', consumer.maximumConcurrency, 800, 10);
+    queue = await runQueueConsumer(target, 'queue', consumer.maximumConcurrency, 800);
     console.log(`${budget.table}\n\n${renderProofTable([capped, naive, queue])}`);
   });
 

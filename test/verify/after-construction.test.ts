@@ -1,4 +1,4 @@
-import { Aspects, IAspect } from 'aws-cdk-lib';
+import { Aspects, CfnParameter, IAspect } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { IConstruct } from 'constructs';
@@ -98,5 +98,22 @@ describe('what a CDK app changes after construction is checked in the synthesize
     const group = db.proxy.node.findAll().find(c => c instanceof rds.CfnDBProxyTargetGroup) as rds.CfnDBProxyTargetGroup;
     group.addPropertyOverride('ConnectionPoolConfigurationInfo.MaxIdleConnectionsPercent', 95);
     expect(synthFailure(app)).toContain("The proxy's MaxIdleConnectionsPercent (95) exceeds its MaxConnectionsPercent (92)");
+  });
+});
+
+describe('figures the template check cannot read are errors, not guesses', () => {
+  test('a reserved concurrency that is a deploy-time parameter', () => {
+    const { app, stack, db } = newDatabase();
+    const fn = db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
+    const limit = new CfnParameter(stack, 'Limit', { type: 'Number', default: 10 });
+    (fn.node.defaultChild as lambda.CfnFunction).addPropertyOverride('ReservedConcurrentExecutions', limit.valueAsNumber);
+    expect(synthFailure(app)).toMatch(/has ReservedConcurrentExecutions \{"Ref":"Limit"\} in the template, not a number known at synth time/);
+  });
+
+  test('a reserved concurrency written as a string is read as its number', () => {
+    const { app, db } = newDatabase();
+    const fn = db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
+    (fn.node.defaultChild as lambda.CfnFunction).addPropertyOverride('ReservedConcurrentExecutions', '400');
+    expect(synthFailure(app)).toMatch(/function Db\/Functions\/Api\s+proxy\s+400 reserved/);
   });
 });

@@ -5,21 +5,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { synthFailure, synthOk, templateOf } from './verify-test-utils';
 import { IServerlessDatabase, ServerlessDatabase } from '../../lib';
-import { inlineFunctionProps, newDatabase, POSTGRES_17, R6G_LARGE, T4G_MEDIUM } from '../helpers';
+import { inlineFunctionProps, newDatabase, newVpc, POSTGRES_17, R6G_LARGE, T4G_MEDIUM } from '../helpers';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
-function vpcOf(stack: Stack, id = 'Vpc'): ec2.Vpc {
-  return new ec2.Vpc(stack, id, {
-    maxAzs: 2,
-    natGateways: 1,
-    subnetConfiguration: [
-      { name: 'Public', subnetType: ec2.SubnetType.PUBLIC },
-      { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
-      { name: 'Isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-    ],
-  });
-}
+const vpcOf = newVpc;
 
 describe('a wired function runs in the database\'s VPC', () => {
   test('vpcSubnets of another VPC are refused when the function is created', () => {

@@ -44,7 +44,7 @@ export async function withThrottlingRetry<T>(what: string, send: () => Promise<T
         throw e;
       }
       if (attempt >= retryPolicy.attempts) {
-        throw new Error(`${what} was throttled by the RDS API ${attempt} times in a row; deploy again when fewer deployments run at once`);
+        throw new Error(`${what} was throttled by the RDS API ${attempt} times in a row; deploy again when fewer deployments run at once`, { cause: e });
       }
       const delay = retryPolicy.baseDelayMs * 2 ** (attempt - 1);
       await retryPolicy.sleep(delay / 2 + Math.random() * (delay / 2));

@@ -124,7 +124,7 @@ async function withDatabase(deps: HandlerDependencies, spec: UserSpec, action: s
     }
   } catch (error) {
     // CloudFormation shows this message as the resource's failure reason.
-    throw new Error(`${action} on ${where} failed: ${describeDatabaseError(error)}`);
+    throw new Error(`${action} on ${where} failed: ${describeDatabaseError(error)}`, { cause: error });
   }
 }
 

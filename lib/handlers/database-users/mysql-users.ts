@@ -85,7 +85,7 @@ export async function applyMysqlUser(connection: Connection, spec: UserSpec, iam
       const reason = describeDatabaseError(error);
       throw new Error(failures.length === 0
         ? `${reason} (${undo.length} completed statement(s) undone)`
-        : `${reason}; undoing the completed statements failed too: ${failures.join('; ')}`);
+        : `${reason}; undoing the completed statements failed too: ${failures.join('; ')}`, { cause: error });
     }
   });
 }

@@ -29,7 +29,7 @@ export interface ProofTarget {
   readonly adminConfig: ClientConfig;
 }
 
-const INSERT = 'INSERT INTO proof_writes (run, invocation) VALUES ($1, $2)';
+export const INSERT = 'INSERT INTO proof_writes (run, invocation) VALUES ($1, $2)';
 
 /** Creates the table the runs write to (idempotent). */
 export async function prepareProofTable(target: ProofTarget): Promise<void> {
@@ -52,14 +52,9 @@ export async function prepareProofTable(target: ProofTarget): Promise<void> {
 export async function runCapped(target: ProofTarget, run: string, environments: number, invocations: number): Promise<ProofResult> {
   let retries = 0;
   const open = new OpenConnections();
-  const pools = Array.from({ length: environments }, () => new ServerlessPostgresPool({
-    host: String(target.appConfig.host), port: Number(target.appConfig.port), database: String(target.appConfig.database),
-    user: String(target.appConfig.user), password: String(target.appConfig.password), connections: 1,
-    tls: { ca: (target.appConfig.ssl as { ca: string }).ca },
-    onEvent: (event) => {
-      if (event.type === 'retry') retries++;
-      if (event.type === 'connected') open.opened(); // an environment keeps its connection for its life
-    },
+  const pools = Array.from({ length: environments }, () => environmentPool(target, (event) => {
+    if (event === 'retry') retries++;
+    if (event === 'connected') open.opened(); // an environment keeps its connection for its life
   }));
   try {
     return await measure(target, `library: ${environments} environments, connection reused`, run, environments, invocations,
@@ -67,6 +62,18 @@ export async function runCapped(target: ProofTarget, run: string, environments: 
   } finally {
     await Promise.all(pools.map((pool) => pool.end()));
   }
+}
+
+/** One execution environment's runtime helper pool of one connection, reporting connects and retries. */
+export function environmentPool(target: ProofTarget, onEvent: (event: 'connected' | 'retry') => void): ServerlessPostgresPool {
+  return new ServerlessPostgresPool({
+    host: String(target.appConfig.host), port: Number(target.appConfig.port), database: String(target.appConfig.database),
+    user: String(target.appConfig.user), password: String(target.appConfig.password), connections: 1,
+    tls: { ca: (target.appConfig.ssl as { ca: string }).ca },
+    onEvent: (event) => {
+      if (event.type === 'retry' || event.type === 'connected') onEvent(event.type);
+    },
+  });
 }
 
 /**
@@ -89,7 +96,7 @@ export async function runNaive(target: ProofTarget, run: string, concurrency: nu
   }, () => 0, open);
 }
 
-async function measure(
+export async function measure(
   target: ProofTarget, setup: string, run: string, concurrency: number, invocations: number,
   worker: (index: number) => (invocation: number) => Promise<void>, retries: () => number, open: OpenConnections,
 ): Promise<ProofResult> {
@@ -135,7 +142,7 @@ export function renderProofTable(results: ProofResult[]): string {
 }
 
 /** Counts the connections a run holds open, and the most at once. */
-class OpenConnections {
+export class OpenConnections {
   public peak = 0;
   private now = 0;
 

@@ -3,10 +3,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { Client } from 'pg';
-import { ProofResult, ProofTarget } from './proof-runs';
+import { environmentPool, INSERT, measure, OpenConnections, ProofResult, ProofTarget } from './proof-runs';
 import { ServerlessDatabase } from '../../../lib';
-import { ServerlessPostgresPool } from '../../../runtime/postgres';
 
 /** What the synthesized template gives a queue consumer of a PostgreSQL database of one class. */
 export interface QueueConsumerTemplate {
@@ -47,55 +45,20 @@ export function queueConsumerTemplate(instanceClass: string): QueueConsumerTempl
 
 /**
  * A queue of `messages` drained by an SQS event source with `maximumConcurrency`: that many
- * execution environments at most, each taking batches of `batchSize` messages and writing each
- * message through the runtime helper's pool of one connection, reused across batches.
+ * execution environments at most, each taking the next message and writing it through the runtime
+ * helper's pool of one connection, reused for every message the environment handles.
  */
-export async function runQueueConsumer(target: ProofTarget, run: string, maximumConcurrency: number, messages: number, batchSize: number): Promise<ProofResult> {
+export async function runQueueConsumer(target: ProofTarget, run: string, maximumConcurrency: number, messages: number): Promise<ProofResult> {
   let retries = 0;
-  let open = 0;
-  let peak = 0;
-  const pools = Array.from({ length: maximumConcurrency }, () => new ServerlessPostgresPool({
-    host: String(target.appConfig.host), port: Number(target.appConfig.port), database: String(target.appConfig.database),
-    user: String(target.appConfig.user), password: String(target.appConfig.password), connections: 1,
-    tls: { ca: (target.appConfig.ssl as { ca: string }).ca },
-    onEvent: (event) => {
-      if (event.type === 'retry') retries++;
-      if (event.type === 'connected') peak = Math.max(peak, ++open);
-    },
+  const open = new OpenConnections();
+  const pools = Array.from({ length: maximumConcurrency }, () => environmentPool(target, (event) => {
+    if (event === 'retry') retries++;
+    if (event === 'connected') open.opened();
   }));
-  const queue = Array.from({ length: messages }, (_, i) => i);
-  let succeeded = 0;
-  let connectionErrors = 0;
-  let otherErrors = 0;
-  const errors = new Set<string>();
-  const startedAt = Date.now();
   try {
-    await Promise.all(pools.map(async (pool) => {
-      for (let batch = queue.splice(0, batchSize); batch.length > 0; batch = queue.splice(0, batchSize)) {
-        for (const message of batch) {
-          try {
-            await pool.query('INSERT INTO proof_writes (run, invocation) VALUES ($1, $2)', [run, message]);
-            succeeded++;
-          } catch (error) {
-            const e = error as { code?: string; message?: string };
-            if (e.code === '53300' || /too many clients|Connection terminated|ECONNRESET/i.test(e.message ?? '')) connectionErrors++;
-            else otherErrors++;
-            errors.add(`${e.code ?? 'no code'}: ${e.message}`);
-          }
-        }
-      }
-    }));
+    return await measure(target, `queue consumer: MaximumConcurrency ${maximumConcurrency} (from its template)`, run, maximumConcurrency, messages,
+      (environment) => async (message) => { await pools[environment].query(INSERT, [run, message]); }, () => retries, open);
   } finally {
     await Promise.all(pools.map((pool) => pool.end()));
   }
-  const wallMs = Date.now() - startedAt;
-  const admin = new Client(target.adminConfig);
-  await admin.connect();
-  const { rows } = await admin.query('SELECT count(*)::int AS n FROM proof_writes WHERE run = $1', [run]);
-  await admin.end();
-  return {
-    setup: `queue consumer: MaximumConcurrency ${maximumConcurrency}, batches of ${batchSize}`,
-    concurrency: maximumConcurrency, invocations: messages, succeeded, connectionErrors, otherErrors, rowsWritten: rows[0].n,
-    lostWrites: messages - rows[0].n, peakConnections: peak, retries, wallMs, errors: [...errors],
-  };
 }

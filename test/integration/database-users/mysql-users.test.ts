@@ -132,7 +132,7 @@ describe('database users on MySQL (real MariaDB server)', () => {
       ...INJECTION_ATTEMPTS.schemas.map((s) => ({ UserName: 'sneaky', ConnectionLimit: '1', ReadOnlySchemas: [s] })),
       ...INJECTION_ATTEMPTS.schemas.map((s) => ({ UserName: 'sneaky', ConnectionLimit: '1', Privileges: [{ Privileges: ['SELECT'], Table: s }] })),
       ...INJECTION_ATTEMPTS.privileges.map((p) => ({ UserName: 'sneaky', ConnectionLimit: '1', Privileges: [{ Privileges: [p] }] })),
-      { UserName: 'sneaky', ConnectionLimit: "1 WITH MAX_QUERIES_PER_HOUR 1" },
+      { UserName: 'sneaky', ConnectionLimit: '1 WITH MAX_QUERIES_PER_HOUR 1' },
       { UserName: 'root', ConnectionLimit: '1' },
       { UserName: 'rdsadmin', ConnectionLimit: '1' },
       { UserName: 'u'.repeat(33), ConnectionLimit: '1' },

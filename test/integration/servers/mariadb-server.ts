@@ -166,6 +166,6 @@ export async function startMariaDb(options: MariaDbServerOptions = {}): Promise<
   } catch (error) {
     const log = logTail(logFile);
     await guard.cleanup();
-    throw new Error(`MariaDB did not start: ${(error as Error).message}\n--- mariadbd log ---\n${log}`);
+    throw new Error(`MariaDB did not start: ${(error as Error).message}\n--- mariadbd log ---\n${log}`, { cause: error });
   }
 }

@@ -58,7 +58,7 @@ export async function startPgBouncer(upstream: PostgresServer, options: PgBounce
       `${upstream.app.database} = host=${upstream.host} port=${upstream.port} dbname=${upstream.app.database}`,
       '',
       '[pgbouncer]',
-      `listen_addr = 127.0.0.1`,
+      'listen_addr = 127.0.0.1',
       `listen_port = ${port}`,
       'unix_socket_dir =', // no socket in the shared /tmp
       'auth_type = scram-sha-256',
@@ -130,6 +130,6 @@ export async function startPgBouncer(upstream: PostgresServer, options: PgBounce
   } catch (error) {
     const log = logTail(logFile); // in the foreground PgBouncer logs to stderr
     await guard.cleanup();
-    throw new Error(`PgBouncer did not start: ${(error as Error).message}\n--- pgbouncer log ---\n${log}`);
+    throw new Error(`PgBouncer did not start: ${(error as Error).message}\n--- pgbouncer log ---\n${log}`, { cause: error });
   }
 }

@@ -182,6 +182,6 @@ export async function startPostgres(options: PostgresServerOptions = {}): Promis
   } catch (error) {
     const log = logTail(logFile);
     await guard.cleanup();
-    throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n--- postgres.log ---\n${log}`);
+    throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n--- postgres.log ---\n${log}`, { cause: error });
   }
 }
