@@ -1,9 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AURORA_MYSQL, newCluster } from './aurora-helpers';
 import { inlineFunctionProps } from '../helpers';
-import { budgetArtifact, synthFailure, synthOk } from '../verify/verify-test-utils';
+import { budgetArtifact, synthOk } from '../verify/verify-test-utils';
 
 describe('the Data API path', () => {
   const build = () => {
@@ -56,44 +54,6 @@ describe('the Data API path', () => {
     expect(plan.allocations.map(a => [a.name, a.path, a.connections])).toEqual([['Data API: Db/DataApiFunctions/Orders', 'DIRECT', 50]]);
     synthOk(app);
     expect(budgetArtifact(app, stack).allocations[0].connections).toBe(50);
-  });
-
-  test('a reservation the Data API function outgrows in the template fails synth', () => {
-    const { app, fn } = build();
-    (fn.node.defaultChild as any).reservedConcurrentExecutions = 80;
-    expect(synthFailure(app)).toContain("The functions behind the reservation 'Data API: Db/DataApiFunctions/Orders' may hold 80 connections");
-  });
-
-  test('a function outside the budget whose role may run statements through the Data API fails synth, with no VPC at all', () => {
-    const { app, stack, db } = build();
-    const rogue = new lambda.Function(stack, 'Rogue', inlineFunctionProps());
-    const policy = db.node.findChild('DataApiPolicy') as iam.ManagedPolicy;
-    rogue.role!.addManagedPolicy(policy);
-    expect(synthFailure(app)).toMatch(/Function .*Rogue.* can reach the Data API of TestStack\/Db and log in/);
-  });
-
-  test('an AWS managed policy named for RDS counts as Data API access; other functions of the account do not', () => {
-    const { app, stack } = build();
-    const rogue = new lambda.Function(stack, 'Rogue', inlineFunctionProps());
-    rogue.role!.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('AmazonRDSDataFullAccess'));
-    // A plain function (AWSLambdaBasicExecutionRole only) is no client.
-    new lambda.Function(stack, 'Plain', inlineFunctionProps());
-    const failure = synthFailure(app)!;
-    expect(failure).toMatch(/Function .*Rogue.* can reach the Data API of TestStack\/Db and log in \(its role has the managed policy 'AmazonRDSDataFullAccess'/);
-    expect(failure).not.toMatch(/Function .*Plain/);
-  });
-
-  test('with readers and the proxy too, the proxy\'s one percentage is the smaller one and both budgets fit it in the templates', () => {
-    const { app, stack, db } = newCluster({ minCapacity: 1, maxCapacity: 16, readers: 1, dataApi: true });
-    db.addDataApiFunction('Orders', { ...inlineFunctionProps(), reservedConcurrentExecutions: 200 });
-    db.readers!.addFunction('Reports', { ...inlineFunctionProps(), reservedConcurrentExecutions: 100 });
-    // Writer: 3360 - 9 - 168 = 3183 capacity, 200 direct -> 2983 -> floor(298300 / 3360) = 88%; readers: 94%.
-    expect(db.budget.proxyMaxConnectionsPercent).toBe(88);
-    expect(db.readers!.budget.proxyMaxConnectionsPercent).toBe(94);
-    expect(synthFailure(app)).toBeUndefined();
-    Template.fromStack(stack).hasResourceProperties('AWS::RDS::DBProxyTargetGroup', {
-      ConnectionPoolConfigurationInfo: { ConnectionBorrowTimeout: 30, MaxConnectionsPercent: 88, MaxIdleConnectionsPercent: 44 },
-    });
   });
 
   test('without a proxy, a function wired by network is refused with the way out', () => {

@@ -1,11 +1,9 @@
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
-import * as rds from 'aws-cdk-lib/aws-rds';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AURORA_MYSQL, newCluster, R6G_LARGE } from './aurora-helpers';
 import { DatabaseEnvironmentVariables } from '../../lib';
 import { inlineFunctionProps } from '../helpers';
 import { logicalIdOf, rulesOf } from '../database/template-helpers';
-import { budgetArtifact, synthFailure, synthOk, templateOf } from '../verify/verify-test-utils';
+import { budgetArtifact, synthOk, templateOf } from '../verify/verify-test-utils';
 
 describe('Aurora Serverless v2 PostgreSQL behind the proxy, with a reader', () => {
   // 1..16 ACU: max_connections 3360 (AWS's Serverless v2 table), on the writer and the reader.
@@ -92,39 +90,6 @@ describe('Aurora Serverless v2 PostgreSQL behind the proxy, with a reader', () =
     expect(artifact.maxConnections).toBe(3360);
   });
 
-  test('the template check reads the writer\'s max_connections from the template: an override is caught', () => {
-    const { app, stack, db } = newCluster({ minCapacity: 1, maxCapacity: 16 });
-    db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 800 });
-    const group = stack.node.findAll().find(c => c.node.id === 'InstanceParameters')!;
-    const cfn = group.node.findAll().find(c => (c as any).cfnResourceType === 'AWS::RDS::DBParameterGroup') as any;
-    cfn.addPropertyOverride('Parameters.max_connections', '1000');
-    const failure = synthFailure(app);
-    expect(failure).toContain('The synthesized templates do not fit the connection budget of TestStack/Db');
-    expect(failure).toContain('max_connections is 1000 in the template (template: parameter group); the budget counted 3360');
-  });
-
-  test('without an explicit parameter the check takes AWS\'s Serverless v2 default from the cluster\'s capacity range: a lower maxCapacity is caught', () => {
-    const { app, stack, db } = newCluster({ minCapacity: 1, maxCapacity: 16 });
-    db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
-    const cfn = stack.node.findAll().find(c => (c as any).cfnResourceType === 'AWS::RDS::DBParameterGroup') as any;
-    cfn.addPropertyDeletionOverride('Parameters.max_connections');
-    const cluster = db.cluster.node.defaultChild as any;
-    cluster.addPropertyOverride('ServerlessV2ScalingConfiguration.MaxCapacity', 8);
-    const failure = synthFailure(app);
-    // 1669 (AWS's default for 8 ACU) - 9 reserved - 168 headroom = 1492; the proxy's 94% of 1669 is 1568.
-    expect(failure).toContain('max_connections (template: Aurora Serverless v2 default for 1-8 ACU)   1669');
-    expect(failure).toContain('proxyMaxConnectionsPercent 94 lets the proxy open 1568 connections, but the budget leaves it 1492');
-    expect(budgetArtifact(app, stack).maxConnections).toBe(1669);
-  });
-
-  test('a function outside the budget that can reach the read-only endpoint and log in fails synth', () => {
-    const { app, stack, db } = build();
-    const rogue = new lambda.Function(stack, 'Rogue', {
-      ...inlineFunctionProps(), vpc: db.vpc, securityGroups: [db.readers!.clientSecurityGroup],
-    });
-    rogue.role!.addManagedPolicy(db.connectPolicy);
-    expect(synthFailure(app)).toMatch(/Function .*Rogue.* can reach the proxy of TestStack\/Db\/Readers and log in/);
-  });
 });
 
 describe('provisioned Aurora', () => {
@@ -143,29 +108,7 @@ describe('provisioned Aurora', () => {
   });
 });
 
-describe('each reader is checked in the templates', () => {
-  test('the readers\' budget takes the smallest max_connections of the readers as synthesized', () => {
-    const { app, db } = newCluster({ instanceType: R6G_LARGE, readers: 2 });
-    db.readers!.addFunction('Reports', { ...inlineFunctionProps(), reservedConcurrentExecutions: 300 });
-    const second = db.cluster.node.findChild('Reader2').node.defaultChild as rds.CfnDBInstance;
-    second.addPropertyDeletionOverride('DBParameterGroupName');
-    second.addPropertyOverride('DBInstanceClass', 'db.t4g.medium');
-    const failure = synthFailure(app)!;
-    // db.t4g.medium on Aurora PostgreSQL: LEAST(DBInstanceClassMemory/9531392, 5000) = 394 with the memory model.
-    expect(failure).toContain('The synthesized templates do not fit the connection budget of TestStack/Db/Readers');
-    expect(failure).toMatch(/max_connections \(template: Aurora default for db\.t4g\.medium of DbClusterReader2\w+\)\s+394/);
-  });
-
-  test('a provisioned instance without an explicit max_connections is checked against AWS\'s default for its class', () => {
-    const { app, stack, db } = newCluster({ engine: AURORA_MYSQL, instanceType: R6G_LARGE });
-    db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
-    const group = stack.node.findAll().find(c => (c as any).cfnResourceType === 'AWS::RDS::DBParameterGroup') as any;
-    group.addPropertyDeletionOverride('Parameters.max_connections');
-    synthFailure(app);
-    expect(budgetArtifact(app, stack).maxConnectionsSource).toBe('template: Aurora default for db.r6g.large');
-    expect(budgetArtifact(app, stack).maxConnections).toBe(1000);
-  });
-
+describe('the synth table', () => {
   test('the table at synth shows the writer and the readers', () => {
     const { stack, db } = newCluster({ minCapacity: 1, maxCapacity: 16, readers: 1 });
     db.readers!.addFunction('Reports', { ...inlineFunctionProps(), reservedConcurrentExecutions: 50 });
