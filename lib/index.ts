@@ -1,5 +1,6 @@
 export * from './budget/engine-family';
 export * from './budget/max-connections';
+export * from './budget/aurora-max-connections';
 export * from './budget/allocation';
 export * from './budget/budget-plan';
 export * from './budget/connection-budget';
@@ -18,3 +19,7 @@ export * from './monitoring/budget-monitoring';
 export * from './existing/existing-database-props';
 export * from './existing/existing-database';
 export * from './guard/budget-guard';
+export * from './aurora/serverless-aurora-cluster-props';
+export * from './aurora/aurora-readers';
+export * from './aurora/data-api-props';
+export * from './aurora/serverless-aurora-cluster';

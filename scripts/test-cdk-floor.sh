@@ -58,7 +58,7 @@ echo "--- construct tests against aws-cdk-lib ${installed}"
 # Also left out: the demo's control test, which expects CloudFormation validation to report a
 # broken resource added to the demo stack; the validator bundled with older aws-cdk-lib versions
 # (2.269.0) reports nothing on that stack, so the control says nothing about this library there.
-npx jest --ci test/budget test/database test/functions test/demo.test.ts test/examples.test.ts \
+npx jest --ci test/budget test/database test/functions test/aurora test/demo.test.ts test/examples.test.ts test/aurora-examples.test.ts \
   --testNamePattern '^(?!.*(matches the snapshot|CloudFormation validation are active))'
 echo "--- cdk synth of the demo against aws-cdk-lib ${installed}"
 npx cdk synth --quiet > /dev/null

@@ -50,6 +50,13 @@ export abstract class WiredDatabase extends Construct implements IServerlessData
   /** The customer-managed policy that lets a role log in to the database. */
   public abstract readonly connectPolicy: iam.IManagedPolicy;
 
+  /**
+   * Why this database wires no function by network, when its kind decided so (named in the error).
+   *
+   * @internal
+   */
+  protected _noWiringReason?: string;
+
   private wiringState?: { readonly wiring: FunctionWiring; readonly functionsScope: Construct };
 
   /**
@@ -229,7 +236,7 @@ export abstract class WiredDatabase extends Construct implements IServerlessData
 
   private wiringOrThrow(): { wiring: FunctionWiring; functionsScope: Construct } {
     if (!this.wiringState) {
-      throw new Error(`${this.node.path} has not set up its function wiring yet`);
+      throw new Error(`${this.node.path} ${this._noWiringReason ?? 'has not set up its function wiring yet'}`);
     }
     return this.wiringState;
   }

@@ -7,7 +7,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 import { functionNetwork, reservedConcurrencyOf, readConsumerFacts } from './consumer-facts';
 import { DatabaseFacts, readDatabaseFacts, vpcKeyOfDatabase } from './database-facts';
-import { loginGrant } from './login-check';
+import { isHttpConsumer } from './http-consumers';
+import { dataApiGrant, loginGrant } from './login-check';
 import { reachedDoor } from './reach-check';
 import { ResourceRef, TemplateSet } from './template-set';
 import { AllocationKind, BudgetAllocation } from '../budget/allocation';
@@ -30,6 +31,13 @@ export interface DatabaseDeclaration {
   readonly proxy?: CfnElement;
   /** Security groups of a pooler that is not RDS Proxy (PgBouncer's load balancer): doors too. */
   readonly poolerSecurityGroups?: CfnElement[];
+  /** The proxy endpoint the database's functions use, when it is not the proxy's default one. */
+  readonly proxyEndpoint?: CfnElement;
+  /**
+   * More instances the budget stands for (the readers behind a read-only endpoint): the check
+   * takes the smallest `max_connections` of them and `instance`.
+   */
+  readonly alsoInstances?: CfnElement[];
   /**
    * The VPC of a database the app does not create (its figures are the budget's declared ones,
    * checked at deploy time by its guard).
@@ -115,12 +123,17 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
       return [];
     }
     const proxy = database.proxy ? locate(database.proxy) : undefined;
+    const proxyEndpoint = database.proxyEndpoint ? locate(database.proxyEndpoint) : undefined;
     const read = located
-      ? readDatabaseFacts(templates, database.engine, located, proxy)
+      ? readDatabaseFacts(templates, database.engine, located, proxy, proxyEndpoint)
       : declaredFacts(templates, database, home);
     const poolerDoors = (database.poolerSecurityGroups ?? []).map(locate).filter((g): g is ResourceRef => g !== undefined);
-    const facts: DatabaseFacts = poolerDoors.length > 0 ? { ...read, proxySecurityGroups: [...read.proxySecurityGroups, ...poolerDoors] } : read;
+    let facts: DatabaseFacts = poolerDoors.length > 0 ? { ...read, proxySecurityGroups: [...read.proxySecurityGroups, ...poolerDoors] } : read;
     const instance: ResourceRef = located ?? { template: home, logicalId: '' };
+    const smallest = smallestOfInstances(templates, database, locate, facts);
+    if (smallest) {
+      facts = { ...facts, ...smallest };
+    }
     const title = `${database.construct.node.path}, as synthesized`;
     const problems: string[] = [...facts.unknowns.map(u => `The check could not read the template: ${u}.`)];
     let budget: ConnectionBudget;
@@ -211,7 +224,7 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
           continue;
         }
         refs.push(ref);
-        const consumer = readConsumerFacts(templates, ref, 1, databaseVpc, database.construct.node.path);
+        const consumer = readConsumerFacts(templates, ref, 1, databaseVpc, database.construct.node.path, isHttpConsumer(cfn as lambda.CfnFunction));
         problems.push(...consumer.problems);
         total += (consumer.environments ?? 0) * consumer.connectionsPerEnvironment;
         if (consumer.problems.length > 0) {
@@ -278,11 +291,29 @@ function declaredFacts(templates: TemplateSet, database: DatabaseDeclaration, ho
   };
 }
 
+/** The smallest max_connections among the other instances a budget stands for, when smaller. */
+function smallestOfInstances(
+  templates: TemplateSet, database: DatabaseDeclaration, locate: (e: CfnElement) => ResourceRef | undefined, facts: DatabaseFacts,
+): Pick<DatabaseFacts, 'maxConnections' | 'maxConnectionsSource'> | undefined {
+  let best: Pick<DatabaseFacts, 'maxConnections' | 'maxConnectionsSource'> | undefined;
+  for (const element of database.alsoInstances ?? []) {
+    const ref = locate(element);
+    const other = ref ? readDatabaseFacts(templates, database.engine, ref, undefined) : undefined;
+    const current = best?.maxConnections ?? facts.maxConnections;
+    if (other?.maxConnections !== undefined && (current === undefined || other.maxConnections < current)) {
+      best = { maxConnections: other.maxConnections, maxConnectionsSource: `${other.maxConnectionsSource} of ${ref!.logicalId}` };
+    }
+  }
+  return best;
+}
+
 /** A function outside the budget that can both log in to the database and reach it. */
 function uncountedClient(templates: TemplateSet, facts: DatabaseFacts, fn: ResourceRef, databasePath: string): string | undefined {
   const props = templates.props(fn);
   const network = functionNetwork(templates, fn);
-  const door = reachedDoor(templates, facts, network.template, network.vpcConfig);
+  const door = reachedDoor(templates, facts, network.template, network.vpcConfig)
+    // The Data API needs no network path: a role that may run statements on the cluster gets in over HTTPS.
+    ?? (facts.dataApi && dataApiGrant(templates, facts, fn.template, props.Role) ? 'Data API' : undefined);
   if (!door) {
     return undefined;
   }

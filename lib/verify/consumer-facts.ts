@@ -22,6 +22,7 @@ export interface ConsumerFacts {
  */
 export function readConsumerFacts(
   templates: TemplateSet, fn: ResourceRef, declaredConnectionsPerEnvironment: number, databaseVpc: string | undefined, databasePath: string,
+  overHttp = false,
 ): ConsumerFacts {
   const props = templates.props(fn);
   const t = fn.template;
@@ -80,7 +81,9 @@ export function readConsumerFacts(
       problems.push(...mappingsAboveReserved(templates, fn, [...versions, ...aliases], name, environments));
     }
   }
-  problems.push(...networkProblems(templates, fn, name, databaseVpc, databasePath));
+  if (!overHttp) {
+    problems.push(...networkProblems(templates, fn, name, databaseVpc, databasePath));
+  }
   return { environments, managedInstances: capacity !== undefined, connectionsPerEnvironment, problems };
 }
 

@@ -1,3 +1,4 @@
+import { readClusterFacts } from './cluster-facts';
 import { asList, ResourceRef, StackTemplate, TemplateSet } from './template-set';
 import { DatabaseEngineFamily } from '../budget/engine-family';
 import { MaxConnections } from '../budget/max-connections';
@@ -6,6 +7,9 @@ import { MaxConnections } from '../budget/max-connections';
 export interface DatabaseFacts {
   readonly instance: ResourceRef;
   readonly proxy?: ResourceRef;
+  /** The Aurora cluster of the instance, and whether its Data API (HTTP endpoint) is on. */
+  readonly cluster?: ResourceRef;
+  readonly dataApi?: boolean;
   /** `max_connections` as deployed, or undefined when the template does not say. */
   readonly maxConnections?: number;
   /** Where `maxConnections` comes from, for the table. */
@@ -29,11 +33,14 @@ export interface DatabaseFacts {
 /** Reads a database's facts from the templates, starting from its instance and proxy. */
 export function readDatabaseFacts(
   templates: TemplateSet, engine: DatabaseEngineFamily, instance: ResourceRef, proxy: ResourceRef | undefined,
+  proxyEndpoint?: ResourceRef,
 ): DatabaseFacts {
   const unknowns: string[] = [];
   const t = instance.template;
   const instanceProps = templates.props(instance);
   const instanceClass = templates.literal(t, instanceProps.DBInstanceClass);
+  // An Aurora instance: its network, port, secret and default max_connections come from its cluster.
+  const cluster = readClusterFacts(templates, engine, instance);
 
   let maxConnections: number | undefined;
   let maxConnectionsSource = 'template';
@@ -43,6 +50,13 @@ export function readDatabaseFacts(
   if (explicit !== undefined) {
     maxConnections = explicit;
     maxConnectionsSource = 'template: parameter group';
+  } else if (cluster) {
+    maxConnections = cluster.maxConnections;
+    maxConnectionsSource = cluster.maxConnectionsSource ?? maxConnectionsSource;
+    unknowns.push(...cluster.unknowns);
+    if (maxConnections === undefined && cluster.unknowns.length === 0) {
+      unknowns.push(`max_connections cannot be read from the template (Aurora instance class ${instanceClass ?? 'unknown'}, no explicit parameter)`);
+    }
   } else if (instanceClass && MaxConnections.isKnownInstanceClass(instanceClass)) {
     maxConnections = MaxConnections.forInstanceClass(engine, instanceClass);
     maxConnectionsSource = `template: default formula for ${instanceClass}`;
@@ -69,25 +83,31 @@ export function readDatabaseFacts(
   const groupsOf = (ref: ResourceRef | undefined, key: string): ResourceRef[] => ref
     ? asList(templates.props(ref)[key]).map(v => templates.target(ref.template, v)).filter((g): g is ResourceRef => g !== undefined)
     : [];
-  const instanceSecurityGroups = groupsOf(instance, 'VPCSecurityGroups');
-  const proxySecurityGroups = groupsOf(proxy, 'VpcSecurityGroupIds');
+  const instanceSecurityGroups = cluster
+    ? cluster.securityGroupValues.map(v => templates.target(cluster.cluster.template, v)).filter((g): g is ResourceRef => g !== undefined)
+    : groupsOf(instance, 'VPCSecurityGroups');
+  // Clients of a proxy endpoint pass the endpoint's security groups, not the proxy's.
+  const proxySecurityGroups = proxyEndpoint ? groupsOf(proxyEndpoint, 'VpcSecurityGroupIds') : groupsOf(proxy, 'VpcSecurityGroupIds');
   const vpcOf = (groups: ResourceRef[]) => groups.map(g => ({ g, vpc: templates.props(g).VpcId })).find(x => x.vpc !== undefined);
   const vpcSource = vpcOf(instanceSecurityGroups) ?? vpcOf(proxySecurityGroups);
 
   const secrets = templates.resourcesOfType('AWS::SecretsManager::SecretTargetAttachment')
-    .filter(a => TemplateSet.same(templates.target(a.template, templates.props(a).TargetId), instance))
+    .filter(a => TemplateSet.same(templates.target(a.template, templates.props(a).TargetId), cluster?.cluster ?? instance))
     .flatMap(a => [a, ...templates.references(a.template, templates.props(a).SecretId)]);
 
   return {
     instance,
     proxy,
+    cluster: cluster?.cluster,
+    // The Data API runs on the writer only: a budget served by a read-only endpoint (the readers) never sees it.
+    dataApi: cluster && !proxyEndpoint ? templates.props(cluster.cluster).EnableHttpEndpoint === true : undefined,
     maxConnections,
     maxConnectionsSource,
     proxyMaxConnectionsPercent,
     proxyMaxIdleConnectionsPercent,
     instanceSecurityGroups,
     proxySecurityGroups,
-    port: templates.number(t, instanceProps.Port),
+    port: cluster ? cluster.port : templates.number(t, instanceProps.Port),
     vpc: vpcSource ? templates.target(vpcSource.g.template, vpcSource.vpc) : undefined,
     vpcLiteral: vpcSource ? templates.literal(vpcSource.g.template, vpcSource.vpc) : undefined,
     secrets,

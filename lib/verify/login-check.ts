@@ -41,6 +41,39 @@ export function loginGrant(templates: TemplateSet, facts: DatabaseFacts, templat
   return undefined;
 }
 
+/** Managed policies whose name says they may reach the Data API. */
+const WIDE_MANAGED_POLICY = /RDS|Administrator|PowerUser/i;
+
+/** The Data API actions that run SQL. */
+const DATA_API_ACTIONS = ['rds-data:ExecuteStatement', 'rds-data:BatchExecuteStatement', 'rds-data:BeginTransaction'];
+
+/**
+ * Why a role may run statements on the database's cluster through the Data API (needing no
+ * network path), or undefined when it cannot.
+ */
+export function dataApiGrant(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, roleValue: CfnJson): string | undefined {
+  const role = templates.target(template, roleValue);
+  if (!role || templates.resource(role).Type !== 'AWS::IAM::Role') {
+    return undefined;
+  }
+  for (const document of policyDocuments(templates, role)) {
+    if (typeof document === 'string') {
+      // Any function may call the Data API, so an unreadable policy counts only when its name says
+      // it may (AmazonRDSDataFullAccess, AdministratorAccess, ...): otherwise every function of
+      // the account with a managed policy would be a client.
+      if (WIDE_MANAGED_POLICY.test(document)) {
+        return document;
+      }
+      continue;
+    }
+    const reason = documentGrants(templates, facts, document.template, document.body, DATA_API_ACTIONS);
+    if (reason) {
+      return reason;
+    }
+  }
+  return undefined;
+}
+
 type PolicySource = string | { template: StackTemplate; body: CfnJson };
 
 /** Every policy document attached to the role, or a reason string when one cannot be read. */
@@ -96,11 +129,15 @@ function awsManagedPolicyName(templates: TemplateSet, template: StackTemplate, a
 }
 
 function documentGrantsLogin(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, document: CfnJson): string | undefined {
+  return documentGrants(templates, facts, template, document, LOGIN_ACTIONS);
+}
+
+function documentGrants(templates: TemplateSet, facts: DatabaseFacts, template: StackTemplate, document: CfnJson, actions: string[]): string | undefined {
   for (const statement of asList(document?.Statement)) {
     if (statement?.Effect !== 'Allow') {
       continue;
     }
-    for (const action of LOGIN_ACTIONS) {
+    for (const action of actions) {
       if (!allowsAction(statement, action)) {
         continue;
       }
@@ -132,7 +169,7 @@ function resourceMayBeDatabase(templates: TemplateSet, facts: DatabaseFacts, tem
     return literal.includes('*') || literal.includes(`:${service}:`);
   }
   const refs = templates.references(template, resource);
-  const own = [facts.instance, ...(facts.proxy ? [facts.proxy] : []), ...facts.secrets];
+  const own = [facts.instance, ...(facts.proxy ? [facts.proxy] : []), ...(facts.cluster ? [facts.cluster] : []), ...facts.secrets];
   if (refs.some(r => own.some(o => TemplateSet.same(o, r)))) {
     return true;
   }

@@ -23,7 +23,8 @@ describe('runtime helper entry points of the published package', () => {
     fs.writeFileSync(path.join(consumer, 'handler.js'), [
       "const { getPostgresPool, ServerlessPostgresPool } = require('cdk-serverless-rds/runtime/postgres');",
       "const { getMysqlPool, ServerlessMysqlPool } = require('cdk-serverless-rds/runtime/mysql');",
-      'module.exports = { getPostgresPool, ServerlessPostgresPool, getMysqlPool, ServerlessMysqlPool };',
+      "const { createDataApiClient } = require('cdk-serverless-rds/runtime/data-api');",
+      'module.exports = { getPostgresPool, ServerlessPostgresPool, getMysqlPool, ServerlessMysqlPool, createDataApiClient };',
     ].join('\n'));
   });
 
@@ -34,7 +35,7 @@ describe('runtime helper entry points of the published package', () => {
   test('ship compiled JavaScript with type declarations, and no TypeScript sources', () => {
     const runtime = path.join(consumer, 'node_modules', 'cdk-serverless-rds', 'runtime');
     const files = fs.readdirSync(runtime);
-    expect(files).toEqual(expect.arrayContaining(['postgres.js', 'postgres.d.ts', 'mysql.js', 'mysql.d.ts']));
+    expect(files).toEqual(expect.arrayContaining(['postgres.js', 'postgres.d.ts', 'mysql.js', 'mysql.d.ts', 'data-api.js', 'data-api.d.ts']));
     expect(files.filter((file) => file.endsWith('.ts') && !file.endsWith('.d.ts'))).toEqual([]);
   });
 
@@ -46,5 +47,7 @@ describe('runtime helper entry points of the published package', () => {
     const pool = new bundled.ServerlessPostgresPool({ host: 'localhost', database: 'app', user: 'app', password: 'pw', connections: 2 });
     expect(pool.options.max).toBe(2);
     expect(typeof bundled.getMysqlPool).toBe('function');
+    const dataApi = bundled.createDataApiClient({ resourceArn: 'arn:aws:rds:eu-west-1:123456789012:cluster:db', secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db', database: 'app', region: 'eu-west-1' });
+    expect(typeof dataApi.execute).toBe('function');
   });
 });
