@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
-import { CfnElement, IPolicyValidationContextBeta1, IPolicyValidationPluginBeta1, PolicyValidationPluginReportBeta1, PolicyViolationBeta1, Stack, Stage } from 'aws-cdk-lib';
+import { attachCustomSynthesis, CfnElement, IPolicyValidationContextBeta1, IPolicyValidationPluginBeta1, PolicyValidationPluginReportBeta1, PolicyViolationBeta1, Stack, Stage } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
@@ -78,6 +78,17 @@ export class BudgetVerifier implements IPolicyValidationPluginBeta1 {
       addPlugin(app, verifier);
     }
     verifier.databases.push(declaration);
+    // The check writes the budget files after the templates. aws-cdk-lib refuses a validation
+    // plugin that changes a file already in the cloud assembly (always in some versions, such as
+    // 2.269, and with `confirmValidationPluginsDoNotMutate`), so an earlier synth's files go first.
+    attachCustomSynthesis(declaration.construct, {
+      onSynthesize: () => {
+        const file = declaration.artifactFile();
+        for (const stale of [file, file.replace(/\.json$/, '.svg')]) {
+          fs.rmSync(stale, { force: true });
+        }
+      },
+    });
   }
 
   public readonly name = 'cdk-serverless-rds';

@@ -1,7 +1,7 @@
 import { App, NestedStack, Stack, Stage } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { synthFailure, synthOk } from './verify-test-utils';
+import { budgetArtifact, synthFailure, synthOk } from './verify-test-utils';
 import { ServerlessDatabase } from '../../lib';
 import { inlineFunctionProps, POSTGRES_17, T4G_MEDIUM } from '../helpers';
 
@@ -37,5 +37,18 @@ describe('the template check covers stages and nested stacks', () => {
     const failure = synthFailure(app);
     expect(failure).toMatch(/Function Data\/Fns\/Rogue[0-9A-F]+ can reach the proxy of Data\/Db and log in/);
     expect(failure).not.toMatch(/Fns\/Own[0-9A-F]+ can reach/);
+  });
+});
+
+describe('the budget files in a cloud assembly that is synthesized again', () => {
+  test('an app that forbids plugins to change the assembly synthesizes twice, and the files follow the second synth', () => {
+    const app = new App({ confirmValidationPluginsDoNotMutate: true } as ConstructorParameters<typeof App>[0]);
+    const stack = new Stack(app, 'Data', { env: ENV });
+    const fn = database(stack).addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
+    synthOk(app);
+    expect(budgetArtifact(app, stack).allocations[0].environments).toBe(10);
+    (fn.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = 20;
+    synthOk(app);
+    expect(budgetArtifact(app, stack).allocations[0].environments).toBe(20);
   });
 });
