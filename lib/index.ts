@@ -7,6 +7,7 @@ export * from './budget/connection-budget';
 export * from './budget/pooler-kind';
 export * from './pooler/pooler';
 export * from './database/budget-options';
+export * from './database/managed-database-options';
 export * from './database/database-user-options';
 export * from './database/proxy-options';
 export * from './database/serverless-database-props';

@@ -1,18 +1,11 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
-import { ConnectionBudgetOptions } from '../database/budget-options';
-import { ProxyPoolOptions } from '../database/proxy-options';
+import { ManagedDatabaseOptions } from '../database/managed-database-options';
 
 /**
  * Properties of a `ServerlessAuroraCluster`.
  */
-export interface ServerlessAuroraClusterProps extends ConnectionBudgetOptions {
-  /** The VPC of the cluster, its proxy and its functions. */
-  readonly vpc: ec2.IVpc;
-
+export interface ServerlessAuroraClusterProps extends ManagedDatabaseOptions {
   /**
    * The Aurora engine, with its version: Aurora PostgreSQL or Aurora MySQL 3.
    *
@@ -83,112 +76,4 @@ export interface ServerlessAuroraClusterProps extends ConnectionBudgetOptions {
    */
   readonly parameters?: { [name: string]: string };
 
-  /**
-   * Name of the database created in the cluster.
-   *
-   * @default 'app'
-   */
-  readonly databaseName?: string;
-
-  /**
-   * The master user, whose generated credentials the proxy and the Data API use.
-   *
-   * @default 'dbadmin'
-   */
-  readonly username?: string;
-
-  /**
-   * Subnets of the cluster and the proxy.
-   *
-   * @default - the VPC's private isolated subnets
-   */
-  readonly vpcSubnets?: ec2.SubnetSelection;
-
-  /**
-   * Subnets of wired functions and of the rotation function.
-   *
-   * @default - the VPC's private subnets with egress if it has any, otherwise its isolated subnets
-   */
-  readonly functionSubnets?: ec2.SubnetSelection;
-
-  /**
-   * How long automated backups are kept.
-   *
-   * @default Duration.days(7)
-   */
-  readonly backupRetention?: Duration;
-
-  /**
-   * Whether the cluster refuses deletion.
-   *
-   * @default true
-   */
-  readonly deletionProtection?: boolean;
-
-  /**
-   * What happens to the cluster when it leaves the stack. The secret and the key are retained
-   * unless this is DESTROY.
-   *
-   * @default RemovalPolicy.SNAPSHOT
-   */
-  readonly removalPolicy?: RemovalPolicy;
-
-  /**
-   * Customer-managed key for storage, the secret, Performance Insights and function logs. A key
-   * you pass must let CloudWatch Logs use it.
-   *
-   * @default - a new key with rotation enabled
-   */
-  readonly encryptionKey?: kms.IKey;
-
-  /**
-   * Interval of Enhanced Monitoring (0 turns it off).
-   *
-   * @default Duration.seconds(60)
-   */
-  readonly monitoringInterval?: Duration;
-
-  /**
-   * Whether the master secret is rotated (single-user rotation, which the proxy follows).
-   *
-   * @default true
-   */
-  readonly rotation?: boolean;
-
-  /**
-   * How often the secret is rotated.
-   *
-   * @default Duration.days(30)
-   */
-  readonly rotationInterval?: Duration;
-
-  /**
-   * The Secrets Manager interface endpoint the rotation function calls from subnets without
-   * internet access.
-   *
-   * @default - the public Secrets Manager endpoint, reached through the subnets' egress
-   */
-  readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
-
-  /**
-   * Whether clients authenticate to the proxy with IAM tokens. When false, functions read the
-   * password from the secret instead.
-   *
-   * @default true
-   */
-  readonly iamAuthentication?: boolean;
-
-  /**
-   * Pool settings of the RDS Proxy.
-   *
-   * @default - derived from the connection budget
-   */
-  readonly proxy?: ProxyPoolOptions;
-
-  /**
-   * Retention of the log group shared by wired functions.
-   *
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly functionLogRetention?: logs.RetentionDays;
 }
