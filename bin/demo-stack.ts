@@ -25,6 +25,8 @@ export class DemoStack extends Stack {
       ...network.databasePlacement(),
       engine: rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17 }),
       instanceType: ec2.InstanceType.of(ec2.InstanceClass.T4G, ec2.InstanceSize.MEDIUM),
+      // The demo has no fixed region; price the pooler options for this one.
+      pricingRegion: 'us-east-1',
     });
 
     const handlerDefaults = { memorySize: 512, timeout: Duration.seconds(10), tracing: lambda.Tracing.ACTIVE };
