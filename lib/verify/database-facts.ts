@@ -1,5 +1,5 @@
 import { readClusterFacts } from './cluster-facts';
-import { asList, ResourceRef, StackTemplate, TemplateSet } from './template-set';
+import { asList, ResourceRef, TemplateSet } from './template-set';
 import { DatabaseEngineFamily } from '../budget/engine-family';
 import { MaxConnections } from '../budget/max-connections';
 
@@ -125,9 +125,4 @@ export function vpcKeyOfGroup(templates: TemplateSet, group: ResourceRef): strin
 /** The database's VPC, as the same kind of key. */
 export function vpcKeyOfDatabase(facts: DatabaseFacts): string | undefined {
   return facts.vpc ? `${facts.vpc.template.templatePath}#${facts.vpc.logicalId}` : facts.vpcLiteral;
-}
-
-/** Used by checks that need the instance's template. */
-export function databaseTemplate(facts: DatabaseFacts): StackTemplate {
-  return facts.instance.template;
 }
