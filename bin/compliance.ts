@@ -1,7 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { ServerlessDatabase } from '../lib';
+import { ServerlessAuroraCluster, ServerlessDatabase } from '../lib';
 
 /** The five cdk-nag packs the demo and the examples are held to. */
 export function applyCompliancePacks(app: App): void {
@@ -36,7 +36,7 @@ export function acknowledgeQueueConsumer(consumer: IConstruct, deadLetterQueue: 
 }
 
 /** Findings the demo and examples answer by design, each with its reason. */
-export function acknowledgeDemoDecisions(database: ServerlessDatabase, synchronousFunctions: IConstruct[]): void {
+export function acknowledgeDemoDecisions(database: ServerlessDatabase | ServerlessAuroraCluster, synchronousFunctions: IConstruct[]): void {
   for (const fn of synchronousFunctions) {
     for (const id of ['Serverless-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ']) {
       Validations.of(fn).acknowledge({
@@ -46,7 +46,7 @@ export function acknowledgeDemoDecisions(database: ServerlessDatabase, synchrono
     }
   }
   for (const id of ['NIST.800.53.R5-RDSInBackupPlan', 'HIPAA.Security-RDSInBackupPlan']) {
-    Validations.of(database.instance).acknowledge({
+    Validations.of(database instanceof ServerlessAuroraCluster ? database.cluster : database.instance).acknowledge({
       id,
       reason: 'Automated backups (7 days, point-in-time recovery) and a final snapshot on deletion protect the demo data; AWS Backup plans are assigned per account by tag, outside this app.',
     });

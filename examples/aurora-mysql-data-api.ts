@@ -3,7 +3,7 @@ import { Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import { acknowledgeAuroraDemoDecisions } from '../bin/aurora-compliance';
+import { acknowledgeDemoDecisions } from '../bin/compliance';
 import { IsolatedVpc } from '../bin/isolated-vpc';
 import { ServerlessAuroraCluster } from '../lib';
 
@@ -34,6 +34,6 @@ export class AuroraMysqlDataApiStack extends Stack {
       tracing: lambda.Tracing.ACTIVE,
       reservedConcurrentExecutions: 100,
     });
-    acknowledgeAuroraDemoDecisions(this.database, [orders]);
+    acknowledgeDemoDecisions(this.database, [orders]);
   }
 }

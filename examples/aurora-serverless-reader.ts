@@ -3,7 +3,7 @@ import { Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { Construct } from 'constructs';
-import { acknowledgeAuroraDemoDecisions } from '../bin/aurora-compliance';
+import { acknowledgeDemoDecisions } from '../bin/compliance';
 import { IsolatedVpc } from '../bin/isolated-vpc';
 import { ServerlessAuroraCluster } from '../lib';
 
@@ -32,6 +32,6 @@ export class AuroraServerlessReaderStack extends Stack {
     const report = this.database.readers!.addNodejsFunction('Report', {
       ...defaults, entry: path.join(__dirname, 'handlers', 'order-report.ts'), reservedConcurrentExecutions: 300,
     });
-    acknowledgeAuroraDemoDecisions(this.database, [api, report]);
+    acknowledgeDemoDecisions(this.database, [api, report]);
   }
 }

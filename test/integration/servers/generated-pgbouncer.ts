@@ -1,11 +1,11 @@
-import * as fs from 'fs';
 import * as path from 'path';
-import { Client, ClientConfig } from 'pg';
+import { ClientConfig } from 'pg';
 import { freePort } from './free-port';
 import { PostgresServer } from './postgres-server';
 import {
-  findExecutable, guardAgainstLeaks, logTail, makeTempDir, postgresOsUser, spawnServer, stopChild, waitFor, writePrivateFile,
+  guardAgainstLeaks, logTail, makeTempDir, postgresOsUser, stopChild, writePrivateFile,
 } from './server-process';
+import { launchPgBouncer } from './pgbouncer-process';
 import { createTestCertificates } from './test-certificates';
 import { PgBouncerConfig, PgBouncerConfigOptions, pgBouncerConfig, pgBouncerUserlistLine } from '../../../lib/pooler/pgbouncer-config';
 
@@ -55,31 +55,8 @@ export async function startGeneratedPgBouncer(upstream: PostgresServer, options:
     });
     const ini = path.join(root, 'pgbouncer.ini');
     writePrivateFile(ini, config.ini, osUser);
-    const child = spawnServer(findExecutable('pgbouncer'), [ini], { user: osUser, cwd: root, logFile });
-    if (child.pid !== undefined) fs.writeFileSync(pidFile, `${child.pid}\n`);
-
-    const clientConfig = (): ClientConfig => ({
-      host: '127.0.0.1',
-      port,
-      user: upstream.app.user,
-      password: upstream.app.password,
-      database: upstream.app.database,
-      ssl: { ca: certs.caPem, servername: 'localhost', rejectUnauthorized: true },
-      connectionTimeoutMillis: 10_000,
-    });
-    await waitFor('the generated PgBouncer to accept a TLS login', async () => {
-      const client = new Client(clientConfig());
-      client.on('error', () => undefined);
-      try {
-        await client.connect();
-        await client.query('select 1');
-        return true;
-      } finally {
-        await client.end().catch(() => undefined);
-      }
-    }, {
-      timeoutMs: 30_000,
-      failFast: () => (child.exitCode !== null || child.signalCode !== null ? `pgbouncer exited (${child.exitCode ?? child.signalCode})` : undefined),
+    const { child, clientConfig } = await launchPgBouncer({
+      ini, root, osUser, logFile, pidFile, port, caPem: certs.caPem, upstream, label: 'the generated PgBouncer to accept a TLS login',
     });
 
     let stopping: Promise<void> | undefined;
