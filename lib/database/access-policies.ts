@@ -28,15 +28,31 @@ export function proxyUserArn(scope: Construct, proxyArn: string, username: strin
 
 /** Read access to a secret encrypted with `key`, only through Secrets Manager. */
 export function secretReadStatements(scope: Construct, secret: secretsmanager.ISecret, key: kms.IKey): iam.PolicyStatement[] {
-  const stack = Stack.of(scope);
   return [
     new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secret.secretArn] }),
-    new iam.PolicyStatement({
-      actions: ['kms:Decrypt'],
-      resources: [key.keyArn],
-      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}` } },
-    }),
+    kmsViaSecretsManager(scope, key, ['kms:Decrypt']),
   ];
+}
+
+/**
+ * Read access to one database user's secret: the key may decrypt only that secret (Secrets
+ * Manager passes the secret's ARN as encryption context), not the master secret it shares the key with.
+ */
+export function userSecretReadStatements(scope: Construct, secret: secretsmanager.ISecret, key: kms.IKey): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: [secret.secretArn] }),
+    kmsViaSecretsManager(scope, key, ['kms:Decrypt'], { 'kms:EncryptionContext:SecretARN': secret.secretArn }),
+  ];
+}
+
+/** `actions` on `key`, only when Secrets Manager of the scope's region makes the call. */
+export function kmsViaSecretsManager(scope: Construct, key: kms.IKey, actions: string[], moreConditions: Record<string, string> = {}): iam.PolicyStatement {
+  const stack = Stack.of(scope);
+  return new iam.PolicyStatement({
+    actions,
+    resources: [key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${stack.region}.${stack.urlSuffix}`, ...moreConditions } },
+  });
 }
 
 /** Statements every wired function's role shares: network interfaces and the shared log group. */

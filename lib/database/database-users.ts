@@ -9,18 +9,33 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { NETWORK_INTERFACE_ACTIONS, logWriteStatement, proxyUserArn, secretReadStatements } from './access-policies';
+import { NETWORK_INTERFACE_ACTIONS, kmsViaSecretsManager, logWriteStatement, proxyUserArn, secretReadStatements, userSecretReadStatements } from './access-policies';
 import { DatabaseUserOptions } from './database-user-options';
 import { acknowledgeUserProviderFindings } from './database-users-acknowledgments';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { DatabaseEngineFamily } from '../budget/engine-family';
 import { DatabaseEnvironmentVariables } from '../functions/environment-variables';
+import { PASSWORD_EXCLUDED_CHARACTERS, PASSWORD_LENGTH } from '../private/password-policy';
 import { Engine, requireIdentifier, requireUserName } from '../private/sql-identifiers';
 
-/** What the database hands its users: where the instance is, who administers it, what it may spend. */
+/** How the per-function users log in (to the proxy, and the proxy to the database). */
+export enum UserAuthentication {
+  /** End-to-end IAM: IAM tokens to the proxy, and the proxy logs in to the database with IAM as the user. */
+  IAM = 'iam',
+  /** A password per user, kept in the user's own rotated secret, which the proxy reads. */
+  PASSWORD = 'password',
+}
+
+/** What the database hands its users: where the database is, who administers it, what it may spend. */
 export interface DatabaseUsersProps {
   readonly engineFamily: DatabaseEngineFamily;
-  readonly instance: rds.DatabaseInstance;
+  readonly authentication: UserAuthentication;
+  /** The host name the handler (and password rotation) logs in to: the instance or cluster writer. */
+  readonly endpointAddress: string;
+  /** The resource id (`db-...` / `cluster-...`) in the `rds-db:connect` ARNs the proxy logs in with. */
+  readonly resourceId: string;
+  /** The database's network side, opened to the handler. */
+  readonly databaseConnections: ec2.Connections;
   readonly port: number;
   readonly databaseName: string;
   readonly masterUsername: string;
@@ -33,6 +48,8 @@ export interface DatabaseUsersProps {
   readonly budget: ConnectionBudget;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** How often the password users' secrets rotate (PASSWORD only). */
+  readonly rotationInterval: Duration;
 }
 
 /** The wiring calls this for every function it wires when the database has per-function users. */
@@ -47,6 +64,8 @@ interface UserEntry {
   readonly consumers: string[];
   readonly resource: CustomResource;
   readonly connectPolicy: iam.ManagedPolicy;
+  /** The user's own password secret (PASSWORD only). */
+  readonly secret?: secretsmanager.Secret;
 }
 
 /** X-Ray actions of functions with active tracing; they support no resource-level permissions. */
@@ -59,18 +78,23 @@ const HANDLER_CODE = path.join(__dirname, '..', 'handlers', 'database-users', 'b
 
 /**
  * One least-privilege login user per wired function (or per shared name), created by a custom
- * resource in the VPC: IAM authentication only, a connection limit equal to the function's budget
- * allocation, and only the grants asked for. The proxy logs in to the database with IAM as that
- * user (end-to-end IAM), so no function and not the proxy needs the master secret.
+ * resource in the VPC: a connection limit equal to the function's budget allocation and only the
+ * grants asked for. With IAM (the default) the user has no password and the proxy logs in to the
+ * database with IAM as that user (end-to-end IAM), so neither the functions nor the proxy read the
+ * master secret. With passwords, each user has its own secret, registered on the proxy and
+ * rotated by the same handler; each function reads only its own user's secret.
+ *
+ * Nothing is created until the first function is wired: a database without functions has no
+ * handler and no users.
  */
 export class DatabaseUsers extends Construct implements FunctionUserRegistry {
-  /** The proxy's permission to log in to the instance as each user (end-to-end IAM). */
-  public readonly proxyConnectPolicy: iam.ManagedPolicy;
-  private readonly provider: cr.Provider;
   private readonly users = new Map<string, UserEntry>();
   private readonly engine: Engine;
-  private securityGroup!: ec2.SecurityGroup;
+  private provider?: { readonly provider: cr.Provider; readonly handler: lambda.Function; readonly securityGroup: ec2.SecurityGroup };
   private proxy?: rds.IDatabaseProxy;
+  private proxyRole?: iam.Role;
+  /** The proxy's permission to log in as each user (IAM) or to read each user's secret (PASSWORD). */
+  private proxyPolicy?: iam.ManagedPolicy;
   /** The last user created: users are created one after the other, by a handler of concurrency 1. */
   private lastUser?: CustomResource;
 
@@ -78,20 +102,33 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     super(scope, id);
     this.engine = props.engineFamily === DatabaseEngineFamily.POSTGRESQL ? 'postgresql' : 'mysql';
     requireIdentifier(this.engine, 'object', `databaseName of ${scope.node.path}`, props.databaseName);
-    this.proxyConnectPolicy = new iam.ManagedPolicy(this, 'ProxyConnectPolicy', {
-      description: `Lets the RDS Proxy of ${scope.node.path} log in to the instance as each function's database user`,
-    });
-    this.provider = this.createProvider();
-    this.node.addValidation({
-      validate: () => this.users.size > 0 ? [] : [
-        `${scope.node.path} has functionUsers on but no wired function: the proxy could not log in as anyone. Wire a function or turn functionUsers off.`,
-      ],
-    });
   }
 
-  /** Sets the proxy functions log in through; called once, right after the proxy exists. */
-  public useProxy(proxy: rds.IDatabaseProxy): void {
+  /** How the users log in. */
+  public get authentication(): UserAuthentication {
+    return this.props.authentication;
+  }
+
+  /**
+   * Sets the proxy functions log in through and its role; called once, right after the proxy
+   * exists. With passwords, the proxy's `Auth` lists the users' secrets (the master secret only
+   * while no function is wired, so the proxy is never left without a login).
+   */
+  public useProxy(proxy: rds.DatabaseProxy, proxyRole: iam.Role): void {
     this.proxy = proxy;
+    this.proxyRole = proxyRole;
+    if (this.props.authentication === UserAuthentication.PASSWORD) {
+      (proxy.node.defaultChild as rds.CfnDBProxy).auth = Lazy.any({
+        produce: () => this.proxySecretArns().map((secretArn) => ({ authScheme: 'SECRETS', iamAuth: 'DISABLED', secretArn })),
+      });
+      this.proxyRole.addManagedPolicy(new iam.ManagedPolicy(this, 'ProxySecretsPolicy', {
+        description: `Lets the RDS Proxy of ${this.node.scope!.node.path} read the secrets of the function users`,
+        statements: [
+          new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], resources: Lazy.list({ produce: () => this.proxySecretArns() }) }),
+          kmsViaSecretsManager(this, this.props.encryptionKey, ['kms:Decrypt']),
+        ],
+      }));
+    }
   }
 
   /** The user of each consumer (budget name), for the budget table. */
@@ -99,10 +136,16 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     return [...this.users.values()].map((u) => ({ user: u.name, consumers: [...u.consumers] }));
   }
 
-  /** A table of users and the connection limits the database enforces for them. */
+  /** The database user of each consumer (budget name). */
+  public userOfConsumer(consumer: string): string | undefined {
+    return [...this.users.values()].find((u) => u.consumers.includes(consumer))?.name;
+  }
+
+  /** A table of users and the connection limits the database enforces for them; empty without users. */
   public toTable(): string {
+    if (this.users.size === 0) return '';
     const plan = this.props.budget.plan();
-    const lines = ['  database user (CONNECTION LIMIT enforced by the database)   limit  consumers'];
+    const lines = [`  database user (${this.props.authentication === UserAuthentication.IAM ? 'IAM' : 'password'}; limit enforced by the database)`.padEnd(62) + ' limit  consumers'];
     for (const user of this.users.values()) {
       lines.push(`  ${user.name.padEnd(58)} ${String(this.connectionLimit(user, plan)).padStart(5)}  ${user.consumers.join(', ')}`);
     }
@@ -132,52 +175,117 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     }
     user.consumers.push(consumer);
     fn.addEnvironment(DatabaseEnvironmentVariables.USER, name);
+    if (user.secret) {
+      // Password users: the function reads its own user's secret, never the master secret.
+      fn.addEnvironment(DatabaseEnvironmentVariables.SECRET_ARN, user.secret.secretArn);
+    }
     role.addManagedPolicy(user.connectPolicy);
     // The function is (re)deployed only once its user exists, and removed before its user is.
     fn.node.addDependency(user.resource);
   }
 
   private createUser(name: string, explicit: boolean, grantsKey: string, options: DatabaseUserOptions): UserEntry {
+    const { provider, securityGroup } = this.ensureProvider();
     const scope = new Construct(this, name);
+    const secret = this.props.authentication === UserAuthentication.PASSWORD ? this.createUserSecret(scope, name) : undefined;
+    const where = this.node.scope!.node.path;
     const entry: UserEntry = {
-      name, explicit, grantsKey, consumers: [],
+      name, explicit, grantsKey, consumers: [], secret,
       connectPolicy: new iam.ManagedPolicy(scope, 'ConnectPolicy', {
-        description: `Logs in through the proxy of ${this.node.scope!.node.path} as database user ${name}`,
-        statements: [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [proxyUserArn(this, this.proxy!.dbProxyArn, name)] })],
+        description: secret
+          ? `Reads the secret of database user ${name} of ${where} (its login through the proxy)`
+          : `Logs in through the proxy of ${where} as database user ${name}`,
+        statements: secret
+          ? userSecretReadStatements(this, secret, this.props.encryptionKey)
+          : [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [proxyUserArn(this, this.proxy!.dbProxyArn, name)] })],
       }),
       resource: undefined as unknown as CustomResource,
     };
     const grants = this.grantProperties(options, `database user '${name}'`);
     const resource = new CustomResource(scope, 'Resource', {
-      serviceToken: this.provider.serviceToken,
+      serviceToken: provider.serviceToken,
       resourceType: 'Custom::DatabaseUser',
       properties: {
         Engine: this.engine,
-        Host: this.props.instance.dbInstanceEndpointAddress,
+        Host: this.props.endpointAddress,
         Port: String(this.props.port),
         Database: this.props.databaseName,
         MasterSecretArn: this.props.secret.secretArn,
         UserName: name,
         ConnectionLimit: Lazy.string({ produce: () => String(this.connectionLimit(entry, this.props.budget.plan())) }),
+        ...(secret ? { PasswordSecretArn: secret.secretArn } : {}),
         ...grants,
       },
     });
-    // The handler reaches the instance only once the security group rules on both sides exist.
-    for (const group of [...this.props.instance.connections.securityGroups, this.securityGroup]) resource.node.addDependency(group);
+    // The handler reaches the database only once the security group rules on both sides exist.
+    for (const group of [...this.props.databaseConnections.securityGroups, securityGroup]) resource.node.addDependency(group);
     if (this.lastUser) {
       resource.node.addDependency(this.lastUser);
     }
     this.lastUser = resource;
     (entry as { resource: CustomResource }).resource = resource;
-    const stack = Stack.of(this);
-    this.proxyConnectPolicy.addStatements(new iam.PolicyStatement({
-      actions: ['rds-db:connect'],
-      resources: [stack.formatArn({
-        service: 'rds-db', resource: 'dbuser', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-        resourceName: `${this.props.instance.instanceResourceId}/${name}`,
-      })],
-    }));
+    if (!secret) {
+      this.ensureProxyPolicy().addStatements(new iam.PolicyStatement({
+        actions: ['rds-db:connect'],
+        resources: [Stack.of(this).formatArn({
+          service: 'rds-db', resource: 'dbuser', arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          resourceName: `${this.props.resourceId}/${name}`,
+        })],
+      }));
+    }
     return entry;
+  }
+
+  /**
+   * The user's secret in the format of RDS secrets (so the handler can rotate it with the master's
+   * help): generated, encrypted with the database's key, rotated by the users handler.
+   */
+  private createUserSecret(scope: Construct, name: string): secretsmanager.Secret {
+    const stack = Stack.of(this);
+    const secret = new secretsmanager.Secret(scope, 'Secret', {
+      description: `Login of database user ${name} of ${this.node.scope!.node.path} (rotated; read by its functions and the proxy)`,
+      encryptionKey: this.props.encryptionKey,
+      generateSecretString: {
+        secretStringTemplate: stack.toJsonString({
+          engine: this.engine === 'postgresql' ? 'postgres' : 'mysql',
+          host: this.props.endpointAddress,
+          port: this.props.port,
+          dbname: this.props.databaseName,
+          username: name,
+          masterarn: this.props.secret.secretArn,
+        }),
+        generateStringKey: 'password',
+        excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
+        passwordLength: PASSWORD_LENGTH,
+      },
+      // The user is dropped with its resource; its password is of no use after that.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // Scheduled on the secret as imported, without its key: the handler's own policy holds the
+    // key permissions, and a grant naming its role in the key policy would close a dependency cycle.
+    new secretsmanager.RotationSchedule(scope, 'Rotation', {
+      secret: secretsmanager.Secret.fromSecretCompleteArn(scope, 'RotatedSecret', secret.secretArn),
+      rotationLambda: this.ensureProvider().handler,
+      automaticallyAfter: this.props.rotationInterval,
+    });
+    return secret;
+  }
+
+  /** The secrets the proxy logs in with: the users', or the master's while no function is wired. */
+  private proxySecretArns(): string[] {
+    const secrets = [...this.users.values()].flatMap((u) => (u.secret ? [u.secret.secretArn] : []));
+    return secrets.length > 0 ? secrets : [this.props.secret.secretArn];
+  }
+
+  /** The proxy's `rds-db:connect` policy, attached to its role with the first IAM user. */
+  private ensureProxyPolicy(): iam.ManagedPolicy {
+    if (!this.proxyPolicy) {
+      this.proxyPolicy = new iam.ManagedPolicy(this, 'ProxyConnectPolicy', {
+        description: `Lets the RDS Proxy of ${this.node.scope!.node.path} log in to the database as each function's database user`,
+      });
+      this.proxyRole!.addManagedPolicy(this.proxyPolicy);
+    }
+    return this.proxyPolicy;
   }
 
   /** The sum of the budget allocations of the user's consumers (at least 1). */
@@ -213,18 +321,19 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     return requireUserName(this.engine, name, this.props.masterUsername);
   }
 
-  /** The handler in the VPC with its own security group, and the Provider framework in front of it. */
-  private createProvider(): cr.Provider {
-    const { vpc, subnets, instance, port, secret, encryptionKey } = this.props;
+  /** The handler in the VPC with its own security group, and the Provider framework in front of it; made with the first user. */
+  private ensureProvider(): { provider: cr.Provider; handler: lambda.Function; securityGroup: ec2.SecurityGroup } {
+    if (this.provider) return this.provider;
+    const { vpc, subnets, databaseConnections, port, secret, encryptionKey } = this.props;
     const where = this.node.scope!.node.path;
+    const passwords = this.props.authentication === UserAuthentication.PASSWORD;
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: this.props.logRetention, encryptionKey, removalPolicy: this.props.removalPolicy,
     });
     const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc, allowAllOutbound: false, description: `Database users of ${where}: reaches the instance and Secrets Manager only`,
+      vpc, allowAllOutbound: false, description: `Database users of ${where}: reaches the database and Secrets Manager only`,
     });
-    this.securityGroup = securityGroup;
-    instance.connections.allowFrom(securityGroup, ec2.Port.tcp(port), 'Database users handler to the instance');
+    databaseConnections.allowFrom(securityGroup, ec2.Port.tcp(port), 'Database users handler to the database');
     if (this.props.secretsManagerEndpoint) {
       this.props.secretsManagerEndpoint.connections.allowDefaultPortFrom(securityGroup, 'Database users handler to Secrets Manager');
     } else {
@@ -232,11 +341,12 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     }
 
     const handlerPolicy = new iam.ManagedPolicy(this, 'HandlerPolicy', {
-      description: `Database users handler of ${where}: reads the master secret, VPC attachment, logs`,
+      description: `Database users handler of ${where}: reads the master secret${passwords ? ', rotates the users\' secrets' : ''}, VPC attachment, logs`,
       statements: [
         ...secretReadStatements(this, secret, encryptionKey),
         new iam.PolicyStatement({ actions: [...NETWORK_INTERFACE_ACTIONS, ...XRAY_ACTIONS], resources: ['*'] }),
         logWriteStatement(logGroup),
+        ...(passwords ? this.rotationStatements() : []),
       ],
     });
     const handlerRole = new iam.Role(this, 'HandlerRole', {
@@ -245,7 +355,7 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
       managedPolicies: [handlerPolicy],
     });
     const handler = new lambda.Function(this, 'Handler', {
-      description: `Creates, updates and drops the database users of ${where}`.slice(0, 256),
+      description: `Creates, updates and drops the database users of ${where}${passwords ? ' and rotates their passwords' : ''}`.slice(0, 256),
       runtime: lambda.Runtime.NODEJS_24_X,
       handler: 'index.handler',
       code: lambda.Code.fromAsset(HANDLER_CODE),
@@ -258,7 +368,7 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     });
     // Set on the L1: the L2 would add the X-Ray actions as an inline policy (the role is immutable here).
     (handler.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: 'Active' };
-    // The handler logs in to the instance as the master user: one connection, counted in the budget.
+    // The handler logs in to the database as the master user (and, rotating, as a user): one connection, counted in the budget.
     (handler.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = 1;
     this.props.budget.reserve(USERS_HANDLER_RESERVATION, 1, { consumers: [handler] });
 
@@ -288,6 +398,20 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     framework.memorySize = 256;
     framework.tracingConfig = { mode: 'Active' };
     acknowledgeUserProviderFindings({ functions: [handler, framework], policies: [handlerPolicy, frameworkPolicy], outsideVpc: framework });
-    return provider;
+    this.provider = { provider, handler, securityGroup };
+    return this.provider;
+  }
+
+  /** Single-user rotation of the users' secrets, with the master's help: only these secrets, only through Secrets Manager. */
+  private rotationStatements(): iam.PolicyStatement[] {
+    return [
+      new iam.PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+        resources: Lazy.list({ produce: () => [...this.users.values()].flatMap((u) => (u.secret ? [u.secret.secretArn] : [])) }),
+      }),
+      // GetRandomPassword acts on no resource.
+      new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }),
+      kmsViaSecretsManager(this, this.props.encryptionKey, ['kms:Decrypt', 'kms:GenerateDataKey']),
+    ];
   }
 }

@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DatabaseUsers } from './database-users';
+import { DatabaseUsers, UserAuthentication } from './database-users';
 import { resolveEngine } from './engine-support';
 import { instanceInsightsSettings } from './monitoring-defaults';
 import { acknowledgeDefaultPort, acknowledgeMonitoringLogStreams, acknowledgeNetworkInterfaceWildcard } from './nag-acknowledgments';
@@ -24,11 +24,9 @@ import { accountUsage } from '../functions/account-concurrency';
 import { DatabaseEnvironmentVariables } from '../functions/environment-variables';
 import { PoolerKind } from '../budget/pooler-kind';
 import { Pooler } from '../pooler/pooler';
+import { PASSWORD_EXCLUDED_CHARACTERS } from '../private/password-policy';
 import { PoolerChoice } from '../pooler/pooler-choice';
 import { BudgetVerifier } from '../verify/budget-verifier';
-
-/** Characters left out of generated passwords: they break connection strings and shells. */
-const PASSWORD_EXCLUDED_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
 
 /**
  * An RDS database (PostgreSQL or MySQL) for serverless applications: the instance with a tuned
@@ -210,20 +208,23 @@ export class ServerlessDatabase extends WiredDatabase {
       this.addRotation(props, target);
       this.node.addValidation({ validate: () => rotationReachProblems(this, props, this.functionSubnets) });
     }
-    if (props.functionUsers) {
-      if (!this.iamAuthentication) {
-        throw new Error(`${this.node.path}: \`functionUsers\` needs \`iamAuthentication\` (the users log in with IAM only)`);
-      }
+    // Per-function users are the default behind RDS Proxy: end-to-end IAM, or per-user secrets in secret mode.
+    if (props.functionUsers ?? this.pooler.kind === PoolerKind.RDS_PROXY) {
       this.users = new DatabaseUsers(this, 'Users', {
-        engineFamily: this.engineFamily, instance: this.instance, port: this.port, databaseName: this.databaseName,
+        engineFamily: this.engineFamily,
+        authentication: this.iamAuthentication ? UserAuthentication.IAM : UserAuthentication.PASSWORD,
+        endpointAddress: this.instance.dbInstanceEndpointAddress, resourceId: this.instance.instanceResourceId!,
+        databaseConnections: this.instance.connections, port: this.port, databaseName: this.databaseName,
         masterUsername: this.username, secret: this.secret, encryptionKey: this.encryptionKey, vpc: this.vpc,
         subnets: this.functionSubnets, secretsManagerEndpoint: props.secretsManagerEndpoint, budget: this.budget,
         logRetention: props.functionLogRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: keepOnDelete,
+        rotationInterval: props.rotationInterval ?? Duration.days(30),
       });
     }
     if (proxySecurityGroup) {
-      this.rdsProxy = this.createProxy(props, target, dbSubnets, proxySecurityGroup);
-      this.users?.useProxy(this.rdsProxy);
+      const proxyRole = this.proxyRole();
+      this.rdsProxy = this.createProxy(props, target, dbSubnets, proxySecurityGroup, proxyRole);
+      this.users?.useProxy(this.rdsProxy, proxyRole);
       this.rdsProxy.connections.allowFrom(this.clientSecurityGroup, ec2.Port.tcp(this.port), 'Wired functions to the proxy');
     } else {
       this.poolerChoice.connect({
@@ -297,7 +298,7 @@ export class ServerlessDatabase extends WiredDatabase {
    */
   public grantConnect(grantee: iam.IGrantable): iam.Grant {
     if (this.users) {
-      throw new Error(`${this.node.path}: with \`functionUsers\` the proxy logs in only as the function users, not as the master user; wire the consumer as a function (addFunction, connectFunction) to give it its own user`);
+      throw new Error(`${this.node.path}: the proxy logs in only as the per-function database users (functionUsers, on by default with RDS Proxy), not as the master user: wire the consumer as a function (addFunction, connectFunction) to give it its own user, or set \`functionUsers: false\``);
     }
     if (!this.iamAuthentication) {
       return this.secret.grantRead(grantee);
@@ -350,16 +351,19 @@ export class ServerlessDatabase extends WiredDatabase {
     target: rds.IDatabaseInstance,
     subnets: ec2.SubnetSelection,
     securityGroup: ec2.ISecurityGroup,
+    role: iam.Role,
   ): rds.DatabaseProxy {
+    const iamUsers = this.users?.authentication === UserAuthentication.IAM;
     return new rds.DatabaseProxy(this, 'Proxy', {
       proxyTarget: rds.ProxyTarget.fromInstance(target),
       dbProxyName: Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }),
-      // Without its key, so the proxy adds no key-policy grant (ProxyPolicy holds the permissions;
+      // Without its key, so the proxy adds no key-policy grant (its role's policies hold the permissions;
       // a grant naming the role in the key policy would close a dependency cycle through the secret).
-      secrets: this.users ? undefined : [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
-      // With per-function users the proxy logs in to the database with IAM as each user: no secret.
-      defaultAuthScheme: this.users ? rds.DefaultAuthScheme.IAM_AUTH : undefined,
-      role: this.proxyRole().withoutPolicyUpdates(),
+      // With password users, the users replace this secret in the proxy's Auth (DatabaseUsers.useProxy).
+      secrets: iamUsers ? undefined : [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
+      // With IAM users the proxy logs in to the database with IAM as each user: no secret at all.
+      defaultAuthScheme: iamUsers ? rds.DefaultAuthScheme.IAM_AUTH : undefined,
+      role: role.withoutPolicyUpdates(),
       vpc: props.vpc,
       vpcSubnets: subnets,
       securityGroups: [securityGroup],
@@ -380,16 +384,19 @@ export class ServerlessDatabase extends WiredDatabase {
     return secretReadStatements(this, this.secret, this.encryptionKey);
   }
 
-  /** The proxy reads the credentials with a customer-managed policy instead of an inline one. */
+  /**
+   * The proxy's role, with customer-managed policies instead of inline ones: the master secret's
+   * without per-function users; otherwise the users add theirs (rds-db:connect, or their secrets).
+   */
   private proxyRole(): iam.Role {
-    const policy = this.users?.proxyConnectPolicy ?? new iam.ManagedPolicy(this, 'ProxyPolicy', {
+    const policy = this.users ? undefined : new iam.ManagedPolicy(this, 'ProxyPolicy', {
       description: `Lets the RDS Proxy of ${this.node.path} read the database credentials`,
       statements: secretReadStatements(this, this.secret, this.encryptionKey),
     });
     return new iam.Role(this, 'ProxyRole', {
       assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
       description: `RDS Proxy of ${this.node.path}`,
-      managedPolicies: [policy],
+      managedPolicies: policy ? [policy] : undefined,
     });
   }
 
@@ -410,7 +417,8 @@ export class ServerlessDatabase extends WiredDatabase {
       [e.REGION]: Stack.of(this).region,
       [e.AUTH]: this.iamAuthentication ? 'iam' : 'secret',
     };
-    if (!this.iamAuthentication) {
+    if (!this.iamAuthentication && !this.users) {
+      // With per-function users each function gets its own user's secret instead (DatabaseUsers).
       environment[e.SECRET_ARN] = this.secret.secretArn;
     }
     return { ...environment, ...this.poolerChoice.environment() };
@@ -433,6 +441,6 @@ export class ServerlessDatabase extends WiredDatabase {
     const idle = this.maxIdleConnectionsPercent;
     return this._validateBudget(idle !== undefined && idle > plan.proxyMaxConnectionsPercent
       ? [`\`proxy.maxIdleConnectionsPercent\` (${idle}) must not exceed the proxy's MaxConnectionsPercent (${plan.proxyMaxConnectionsPercent}, from the connection budget)`]
-      : [], `${this.users ? `\n\n${this.users.toTable()}` : ''}${this.poolerChoice.costTableSuffix()}`);
+      : [], `${this.users?.toTable() ? `\n\n${this.users.toTable()}` : ''}${this.poolerChoice.costTableSuffix()}`);
   }
 }

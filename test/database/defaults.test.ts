@@ -224,14 +224,15 @@ describe('ServerlessDatabase defaults (PostgreSQL 17, db.t4g.medium)', () => {
   });
 
   describe('proxy', () => {
-    test('requires TLS and IAM authentication and reads the credentials from the secret', () => {
+    test('requires TLS and uses IAM from end to end: it holds no secret, not even the master\'s', () => {
       // THEN
       template.resourceCountIs('AWS::RDS::DBProxy', 1);
       template.hasResourceProperties('AWS::RDS::DBProxy', {
         RequireTLS: true,
         EngineFamily: 'POSTGRESQL',
         IdleClientTimeout: 1800,
-        Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED', SecretArn: { Ref: logicalIdOf(db.secret) } })],
+        DefaultAuthScheme: 'IAM_AUTH',
+        Auth: Match.absent(),
       });
     });
 
@@ -271,35 +272,20 @@ describe('ServerlessDatabase defaults (PostgreSQL 17, db.t4g.medium)', () => {
       });
     });
 
-    test('role has only customer-managed policies and no inline policy', () => {
+    test('role has no inline policy and, with no function wired, no permission at all (no user to log in as)', () => {
       // THEN
       const proxy = onlyResourceOf('AWS::RDS::DBProxy').resource;
       const roleId = proxy.Properties.RoleArn['Fn::GetAtt'][0];
       const role = template.findResources('AWS::IAM::Role')[roleId];
       expect(role.Properties.Policies).toBeUndefined();
-      const managed = template.findResources('AWS::IAM::ManagedPolicy');
-      expect(role.Properties.ManagedPolicyArns.length).toBeGreaterThan(0);
-      for (const arn of role.Properties.ManagedPolicyArns) {
-        expect(Object.keys(arn)).toEqual(['Ref']);
-        expect(managed[arn.Ref]).toBeDefined();
-      }
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
       template.resourceCountIs('AWS::IAM::Policy', 0);
     });
 
-    test('role may read only the secret, and decrypt only through Secrets Manager', () => {
+    test('with no function wired there is no database-users handler and no user', () => {
       // THEN
-      const proxy = onlyResourceOf('AWS::RDS::DBProxy').resource;
-      const role = template.findResources('AWS::IAM::Role')[proxy.Properties.RoleArn['Fn::GetAtt'][0]];
-      const policy = template.findResources('AWS::IAM::ManagedPolicy')[role.Properties.ManagedPolicyArns[0].Ref];
-      expect(policy.Properties.PolicyDocument.Statement).toEqual([
-        { Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: logicalIdOf(db.secret) } },
-        {
-          Effect: 'Allow',
-          Action: 'kms:Decrypt',
-          Resource: keyArn,
-          Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Join': ['', ['secretsmanager.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } } },
-        },
-      ]);
+      template.resourceCountIs('Custom::DatabaseUser', 0);
+      expect(JSON.stringify(template.toJSON())).not.toContain('Database users');
     });
 
     test('no AWS managed policy is attached anywhere in the stack', () => {

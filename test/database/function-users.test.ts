@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { groupIdRef, logicalIdOf, rulesOf } from './template-helpers';
 import { acknowledgeDemoDecisions, applyCompliancePacks } from '../../bin/compliance';
 import { IsolatedVpc } from '../../bin/isolated-vpc';
-import { ServerlessDatabase } from '../../lib';
+import { Pooler, ServerlessDatabase } from '../../lib';
 import { acknowledgments, synthesizeWithFindings } from '../compliance-report';
 import { inlineFunctionProps, MYSQL_8_0, newDatabase, POSTGRES_17, T4G_MEDIUM } from '../helpers';
 
@@ -210,18 +210,19 @@ describe('functionUsers on MySQL', () => {
   });
 });
 
-describe('functionUsers without it or with bad names fails at synth with a clear error', () => {
-  const withUsers = () => newDatabase({ functionUsers: true });
+describe('functionUsers turned off, or bad names, fail at synth with a clear error', () => {
+  // Per-function users are the default behind RDS Proxy.
+  const withUsers = () => newDatabase();
 
-  test('databaseUser on a database without functionUsers', () => {
-    const { db } = newDatabase();
+  test('databaseUser on a database with functionUsers turned off', () => {
+    const { db } = newDatabase({ functionUsers: false });
     expect(() => db.addFunction('Api', { ...inlineFunctionProps(), databaseUser: { readOnlySchemas: ['sales'] } }))
       .toThrow("Function 'Api': `databaseUser` needs per-function users; set `functionUsers: true` on the database");
   });
 
-  test('functionUsers with password authentication', () => {
-    expect(() => newDatabase({ functionUsers: true, iamAuthentication: false }))
-      .toThrow('Db: `functionUsers` needs `iamAuthentication` (the users log in with IAM only)');
+  test('functionUsers with a pooler other than RDS Proxy', () => {
+    expect(() => newDatabase({ functionUsers: true, pooler: Pooler.none() }))
+      .toThrow(/Db: `functionUsers` needs RDS Proxy/);
   });
 
   test.each([
@@ -257,12 +258,15 @@ describe('functionUsers without it or with bad names fails at synth with a clear
     const { stack, db } = withUsers();
     db.addFunction('Api', inlineFunctionProps());
     const role = new iam.Role(stack, 'Task', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
-    expect(() => db.grantConnect(role)).toThrow(/Db: with `functionUsers` the proxy logs in only as the function users/);
+    expect(() => db.grantConnect(role)).toThrow(/Db: the proxy logs in only as the per-function database users .* or set `functionUsers: false`/);
   });
 
-  test('functionUsers with no wired function', () => {
-    const { app } = withUsers();
-    expect(() => app.synth()).toThrow(/has functionUsers on but no wired function/);
+  test('a database with no wired function synthesizes: no users, no handler, the proxy holds no secret', () => {
+    const { stack } = withUsers();
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('Custom::DatabaseUser', 0);
+    template.resourceCountIs('AWS::CloudFormation::CustomResource', 0);
+    template.hasResourceProperties('AWS::RDS::DBProxy', { DefaultAuthScheme: 'IAM_AUTH', Auth: Match.absent() });
   });
 });
 

@@ -62,3 +62,17 @@ function toRule(peerKey: string) {
 export function templateJson(template: Template): string {
   return JSON.stringify(template.toJSON());
 }
+
+/**
+ * `{ Ref }` of the customer-managed policy that lets a role log in as database user `userName`
+ * (per-function users): `rds-db:connect` for that user (IAM), or reading its secret (password).
+ */
+export function userLoginPolicyRef(template: Template, userName: string): { Ref: string } {
+  const found = Object.entries(template.findResources('AWS::IAM::ManagedPolicy'))
+    .filter(([, p]) => typeof p.Properties.Description === 'string'
+      && new RegExp(`(as|of) database user ${userName}( |$)`).test(p.Properties.Description));
+  if (found.length !== 1) {
+    throw new Error(`expected one login policy of database user ${userName}, found ${found.length}`);
+  }
+  return { Ref: found[0][0] };
+}

@@ -5,17 +5,19 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { logicalIdOf, resourceOf, TemplateResource } from './function-test-utils';
+import { userLoginPolicyRef } from '../database/template-helpers';
 import { ServerlessDatabase } from '../../lib';
 import { FIXTURE_HANDLER, inlineFunctionProps, newDatabase, POSTGRES_17, T4G_MEDIUM } from '../helpers';
 
 /** The variables every function wired to `newDatabase()`'s database receives. */
-function expectedDatabaseEnvironment(stack: Stack, db: ServerlessDatabase, connectionsPerInvocation: string): Record<string, unknown> {
+function expectedDatabaseEnvironment(stack: Stack, db: ServerlessDatabase, connectionsPerInvocation: string, user: string): Record<string, unknown> {
   return {
     SERVERLESS_RDS_ENGINE: 'postgresql',
     SERVERLESS_RDS_HOST: stack.resolve(db.proxy.endpoint),
     SERVERLESS_RDS_PORT: '5432',
     SERVERLESS_RDS_DATABASE: 'app',
-    SERVERLESS_RDS_USER: 'dbadmin',
+    // Each function logs in as its own database user (per-function users, on by default).
+    SERVERLESS_RDS_USER: user,
     SERVERLESS_RDS_REGION: 'eu-west-1',
     SERVERLESS_RDS_AUTH: 'iam',
     SERVERLESS_RDS_CONNECTIONS_PER_INVOCATION: connectionsPerInvocation,
@@ -99,22 +101,22 @@ describe('ServerlessDatabase.addFunction', () => {
     expect(stack.resolve(db.proxy.endpoint)).toEqual({ 'Fn::GetAtt': [logicalIdOf(db.proxy), 'Endpoint'] });
     expect(fnResource(api).Properties.Environment.Variables).toEqual({
       APP_MODE: 'test',
-      ...expectedDatabaseEnvironment(stack, db, '1'),
+      ...expectedDatabaseEnvironment(stack, db, '1', 'api'),
     });
   });
 
   test('writes the given connectionsPerInvocation to the environment', () => {
     // THEN
-    expect(fnResource(worker).Properties.Environment.Variables).toEqual(expectedDatabaseEnvironment(stack, db, '3'));
+    expect(fnResource(worker).Properties.Environment.Variables).toEqual(expectedDatabaseEnvironment(stack, db, '3', 'worker'));
   });
 
-  test('creates a role carrying only the FunctionPolicy and ConnectPolicy customer-managed policies', () => {
+  test('creates a role carrying only the FunctionPolicy and the login policy of its own user (customer-managed)', () => {
     // THEN
     const role = resourceOf(template, api.role!);
     expect(role.Type).toBe('AWS::IAM::Role');
     expect(role.Properties.ManagedPolicyArns).toEqual([
       { Ref: logicalIdOf(db.functionPolicy) },
-      { Ref: logicalIdOf(db.connectPolicy) },
+      userLoginPolicyRef(template, 'api'),
     ]);
     expect(JSON.stringify(role.Properties.ManagedPolicyArns)).not.toMatch(/aws:policy/);
     expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
@@ -185,8 +187,8 @@ describe('ServerlessDatabase.addFunction', () => {
       expect(fnResource(fn).Properties.TracingConfig).toEqual({ Mode: 'Active' });
       expect(resourceOf(template, fn.role!).Properties.ManagedPolicyArns).toEqual([
         { Ref: logicalIdOf(db.functionPolicy) },
-        { Ref: logicalIdOf(db.connectPolicy) },
         { Ref: tracingPolicyIds[0] },
+        userLoginPolicyRef(template, fn.node.id.toLowerCase()),
       ]);
     }
   });
@@ -208,17 +210,17 @@ describe('ServerlessDatabase.addFunction', () => {
     const props = fnResource(python).Properties;
     expect(props.Runtime).toBe('python3.13');
     expect(props.VpcConfig.SecurityGroupIds).toEqual([stack.resolve(db.clientSecurityGroup.securityGroupId)]);
-    expect(props.Environment.Variables).toEqual(expectedDatabaseEnvironment(stack, db, '1'));
+    expect(props.Environment.Variables).toEqual(expectedDatabaseEnvironment(stack, db, '1', 'python'));
     expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: logicalIdOf(db.functionLogGroup) } });
   });
 
-  test('a user-supplied role is used and given the FunctionPolicy and ConnectPolicy', () => {
+  test('a user-supplied role is used and given the FunctionPolicy and its user\'s login policy', () => {
     // THEN
     expect(withOwnRole.role).toBe(ownRole);
     expect(fnResource(withOwnRole).Properties.Role).toEqual({ 'Fn::GetAtt': [logicalIdOf(ownRole), 'Arn'] });
     expect(resourceOf(template, ownRole).Properties.ManagedPolicyArns).toEqual([
       { Ref: logicalIdOf(db.functionPolicy) },
-      { Ref: logicalIdOf(db.connectPolicy) },
+      userLoginPolicyRef(template, 'ownrole'),
     ]);
     expect(db.node.findChild('FunctionRoles').node.tryFindChild('OwnRole')).toBeUndefined();
   });
@@ -248,7 +250,7 @@ describe('ServerlessDatabase.addFunction with a user-supplied log group', () => 
     });
     expect(resourceOf(template, fn.role!).Properties.ManagedPolicyArns).toEqual([
       { Ref: logicalIdOf(db.functionPolicy) },
-      { Ref: logicalIdOf(db.connectPolicy) },
+      userLoginPolicyRef(template, 'api'),
     ]);
   });
 });
@@ -321,10 +323,10 @@ describe('ServerlessDatabase.addNodejsFunction', () => {
       db.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds.map(id => stack.resolve(id)),
     );
     expect(props.LoggingConfig).toEqual({ LogGroup: { Ref: logicalIdOf(db.functionLogGroup) } });
-    expect(props.Environment.Variables).toEqual(expect.objectContaining(expectedDatabaseEnvironment(stack, db, '1')));
+    expect(props.Environment.Variables).toEqual(expect.objectContaining(expectedDatabaseEnvironment(stack, db, '1', 'api')));
     expect(resourceOf(template, current.role!).Properties.ManagedPolicyArns).toEqual([
       { Ref: logicalIdOf(db.functionPolicy) },
-      { Ref: logicalIdOf(db.connectPolicy) },
+      userLoginPolicyRef(template, 'api'),
     ]);
     template.resourceCountIs('AWS::IAM::Policy', 0);
   });
@@ -342,7 +344,7 @@ describe('ServerlessDatabase.addNodejsFunction', () => {
 });
 
 describe('ServerlessDatabase.addFunction with IAM authentication turned off', () => {
-  test('passes the secret ARN and lets the role read the secret instead of rds-db:connect', () => {
+  test('passes the function\'s own user secret, which alone its role may read (never the master secret)', () => {
     // GIVEN
     const { stack, db } = newDatabase({ iamAuthentication: false });
 
@@ -353,13 +355,16 @@ describe('ServerlessDatabase.addFunction with IAM authentication turned off', ()
     const template = Template.fromStack(stack);
     const variables = resourceOf(template, fn).Properties.Environment.Variables;
     expect(variables.SERVERLESS_RDS_AUTH).toBe('secret');
-    expect(variables.SERVERLESS_RDS_SECRET_ARN).toEqual(stack.resolve(db.secret.secretArn));
-    const statements = resourceOf(template, db.connectPolicy).Properties.PolicyDocument.Statement;
-    expect(statements).toEqual(expect.arrayContaining([
-      expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] }),
-      expect.objectContaining({ Action: 'kms:Decrypt' }),
-    ]));
-    expect(JSON.stringify(statements)).not.toMatch(/rds-db:connect/);
-    expect(resourceOf(template, fn.role!).Properties.ManagedPolicyArns).toContainEqual({ Ref: logicalIdOf(db.connectPolicy) });
+    expect(variables.SERVERLESS_RDS_USER).toBe('api');
+    const [secretId] = Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Description: Match.stringLikeRegexp('database user api ') } }));
+    expect(variables.SERVERLESS_RDS_SECRET_ARN).toEqual({ Ref: secretId });
+    expect(variables.SERVERLESS_RDS_SECRET_ARN).not.toEqual(stack.resolve(db.secret.secretArn));
+    const policy = userLoginPolicyRef(template, 'api');
+    const statements = template.findResources('AWS::IAM::ManagedPolicy')[policy.Ref].Properties.PolicyDocument.Statement;
+    expect(statements).toEqual([
+      expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: secretId } }),
+      expect.objectContaining({ Action: 'kms:Decrypt', Condition: { StringEquals: expect.objectContaining({ 'kms:EncryptionContext:SecretARN': { Ref: secretId } }) } }),
+    ]);
+    expect(resourceOf(template, fn.role!).Properties.ManagedPolicyArns).toEqual([{ Ref: logicalIdOf(db.functionPolicy) }, policy]);
   });
 });

@@ -6,6 +6,10 @@ import { connectionsOf, lambdaFunctions, resourceOf, synthesizedPool } from './f
 import { DatabaseEnvironmentVariables, ServerlessDatabase } from '../../lib';
 import { inlineFunctionProps, newDatabase } from '../helpers';
 
+/** Without per-function users: the users handler would add its own reservation (1 concurrency, 1 connection) to the figures below, which are of the functions alone. */
+const FUNCTIONS_ONLY = { functionUsers: false } as const;
+
+
 describe('reserved concurrency from the connection budget', () => {
   let stack: Stack;
   let db: ServerlessDatabase;
@@ -16,7 +20,7 @@ describe('reserved concurrency from the connection budget', () => {
 
   beforeAll(() => {
     // GIVEN a db.t4g.medium PostgreSQL database (max_connections 394)
-    ({ stack, db } = newDatabase());
+    ({ stack, db } = newDatabase(FUNCTIONS_ONLY));
 
     // WHEN one capped and three uncapped functions are wired, one of them opening 2 connections
     db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 40 });
@@ -75,8 +79,8 @@ describe('reserved concurrency from the connection budget', () => {
 describe('budget.reserve()', () => {
   test('a direct reservation lowers the proxy MaxConnectionsPercent so both fit in the capacity', () => {
     // GIVEN two identical databases
-    const plain = newDatabase();
-    const reserved = newDatabase();
+    const plain = newDatabase(FUNCTIONS_ONLY);
+    const reserved = newDatabase(FUNCTIONS_ONLY);
 
     // WHEN one of them reserves 5 direct connections for migrations
     reserved.db.budget.reserve('Migrations', 5);
@@ -92,7 +96,7 @@ describe('budget.reserve()', () => {
 describe('over-commitment fails the synth', () => {
   test('reservedConcurrentExecutions 1000 on db.t4g.medium: the error shows the budget table and the fix', () => {
     // GIVEN
-    const { stack, db } = newDatabase();
+    const { stack, db } = newDatabase(FUNCTIONS_ONLY);
 
     // WHEN
     db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 1000 });
@@ -105,7 +109,7 @@ describe('over-commitment fails the synth', () => {
 
   test('an uncapped function left with no share fails the synth', () => {
     // GIVEN capped functions that take every connection the proxy may allocate (253)
-    const { stack, db } = newDatabase();
+    const { stack, db } = newDatabase(FUNCTIONS_ONLY);
     db.addFunction('Greedy', { ...inlineFunctionProps(), reservedConcurrentExecutions: db.budget.plan().proxyAllocatable });
 
     // WHEN
@@ -119,7 +123,7 @@ describe('over-commitment fails the synth', () => {
 
   test('accountConcurrencyLimit 10 leaves nothing to reserve: the error mentions the Concurrent executions quota', () => {
     // GIVEN
-    const { stack, db } = newDatabase({ accountConcurrencyLimit: 10 });
+    const { stack, db } = newDatabase({ ...FUNCTIONS_ONLY, accountConcurrencyLimit: 10 });
 
     // WHEN
     db.addFunction('Api', inlineFunctionProps());
@@ -130,7 +134,7 @@ describe('over-commitment fails the synth', () => {
 
   test('wired functions reserving more than accountConcurrencyLimit - 100 fail the synth', () => {
     // GIVEN an account that can reserve 300 - 100 = 200
-    const { stack, db } = newDatabase({ accountConcurrencyLimit: 300 });
+    const { stack, db } = newDatabase({ ...FUNCTIONS_ONLY, accountConcurrencyLimit: 300 });
 
     // WHEN two functions reserve 150 each (300 connections fit in the proxy pool)
     db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 150 });
@@ -142,7 +146,7 @@ describe('over-commitment fails the synth', () => {
 
   test('an unwired function of the same stack counts against the account: 890 + 20 > 900 fails, naming both parts', () => {
     // GIVEN a plain function outside the budget reserving 890
-    const { stack, db } = newDatabase();
+    const { stack, db } = newDatabase(FUNCTIONS_ONLY);
     new lambda.Function(stack, 'Plain', { ...inlineFunctionProps(), reservedConcurrentExecutions: 890 });
 
     // WHEN a wired function reserves 20 more
@@ -156,7 +160,7 @@ describe('over-commitment fails the synth', () => {
 
   test('an unwired function of the same stack within the account: 880 + 20 = 900 synthesizes', () => {
     // GIVEN
-    const { stack, db } = newDatabase();
+    const { stack, db } = newDatabase(FUNCTIONS_ONLY);
     new lambda.Function(stack, 'Plain', { ...inlineFunctionProps(), reservedConcurrentExecutions: 880 });
 
     // WHEN
@@ -170,7 +174,7 @@ describe('over-commitment fails the synth', () => {
 describe('the share of an uncapped function and the rest of the stack', () => {
   test('an uncapped function shrinks its share to half of what an unwired function of the stack leaves', () => {
     // GIVEN a plain function outside the budget reserving 600 of the 900 the account can reserve
-    const { stack, db } = newDatabase();
+    const { stack, db } = newDatabase(FUNCTIONS_ONLY);
     new lambda.Function(stack, 'Plain', { ...inlineFunctionProps(), reservedConcurrentExecutions: 600 });
 
     // WHEN an uncapped function is wired
@@ -190,7 +194,7 @@ describe('addFunction rejects bad input', () => {
     ['a token', Token.asNumber(Fn.ref('X')), /`reservedConcurrentExecutions of function 'Api'` must be a number known at synth time/],
   ])('reservedConcurrentExecutions %s', (_, reservedConcurrentExecutions, error) => {
     // GIVEN
-    const { db } = newDatabase();
+    const { db } = newDatabase(FUNCTIONS_ONLY);
 
     // WHEN / THEN
     expect(() => db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions })).toThrow(error);
@@ -202,7 +206,7 @@ describe('addFunction rejects bad input', () => {
     ['a token', Token.asNumber(Fn.ref('X')), /`connectionsPerInvocation of function 'Api'` must be a number known at synth time/],
   ])('connectionsPerInvocation %s', (_, connectionsPerInvocation, error) => {
     // GIVEN
-    const { db } = newDatabase();
+    const { db } = newDatabase(FUNCTIONS_ONLY);
 
     // WHEN / THEN
     expect(() => db.addFunction('Api', { ...inlineFunctionProps(), connectionsPerInvocation })).toThrow(error);
@@ -210,7 +214,7 @@ describe('addFunction rejects bad input', () => {
 
   test('a vpc other than the database VPC, naming `vpc`', () => {
     // GIVEN
-    const { stack, db } = newDatabase();
+    const { stack, db } = newDatabase(FUNCTIONS_ONLY);
     const otherVpc = new ec2.Vpc(stack, 'OtherVpc', { maxAzs: 2 });
 
     // WHEN / THEN
@@ -219,7 +223,7 @@ describe('addFunction rejects bad input', () => {
 
   test('the database VPC passed as `vpc` is accepted', () => {
     // GIVEN
-    const { vpc, db } = newDatabase();
+    const { vpc, db } = newDatabase(FUNCTIONS_ONLY);
 
     // WHEN
     const fn = db.addFunction('Api', { ...inlineFunctionProps(), vpc });
@@ -235,7 +239,7 @@ describe('addFunction rejects bad input', () => {
     'an environment variable named %s set by the database',
     name => {
       // GIVEN
-      const { db } = newDatabase();
+      const { db } = newDatabase(FUNCTIONS_ONLY);
 
       // WHEN / THEN
       expect(() => db.addFunction('Api', { ...inlineFunctionProps(), environment: { [name]: 'mine' } }))
@@ -245,7 +249,7 @@ describe('addFunction rejects bad input', () => {
 
   test('SERVERLESS_RDS_CONNECTIONS_PER_ENVIRONMENT set by the user is not rejected, but the template check counts it', () => {
     // GIVEN
-    const { stack, db } = newDatabase();
+    const { stack, db } = newDatabase(FUNCTIONS_ONLY);
 
     // WHEN a function reserving 100 claims 3 connections per environment through the variable
     db.addFunction('Api', {
@@ -260,7 +264,7 @@ describe('addFunction rejects bad input', () => {
 
   test('the same function id twice, naming the id', () => {
     // GIVEN
-    const { db } = newDatabase();
+    const { db } = newDatabase(FUNCTIONS_ONLY);
     db.addFunction('Api', inlineFunctionProps());
 
     // WHEN / THEN

@@ -37,7 +37,8 @@ describe('budget report of a successful synth', () => {
     expect(files).toHaveLength(1);
     expect(files[0]).toMatch(/^TestStack\./);
     const report = JSON.parse(fs.readFileSync(path.join(directory, files[0]), 'utf-8'));
-    // capacity 394 - 9 - 20 = 365, less 5 direct = 360 for the proxy: floor(100 x 360 / 394) = 91;
+    // capacity 394 - 9 - 20 = 365, less 6 direct (5 reserved, 1 for the database-users handler) = 359 for
+    // the proxy: floor(100 x 359 / 394) = 91;
     // pool floor(394 x 91 / 100) = 358; allocatable floor(358 x 70 / 100) = 250, headroom 358 - 250 = 108.
     // Worker: connections floor((250 - 40) / 1) = 210, / 2 per invocation = 105; account floor((900 - 40) x 50 / 100 / 1) = 430;
     // min(105, 430) = 105
@@ -49,7 +50,7 @@ describe('budget report of a successful synth', () => {
       maxConnections: 394,
       maxConnectionsSource: 'template: parameter group',
       proxyMaxConnectionsPercent: db.budget.proxyMaxConnectionsPercent,
-      directConnections: 5,
+      directConnections: 6,
       proxyConnectionLimit: 358,
       proxyHeadroomPercent: 30,
       proxyHeadroom: 108,
@@ -57,7 +58,7 @@ describe('budget report of a successful synth', () => {
       proxyConnectionsAllocated: 250, // 40 + 105 x 2
       reservedConcurrency: 145, // 40 + 105
       reservableConcurrency: 900,
-      reservedConcurrencyElsewhere: 0,
+      reservedConcurrencyElsewhere: 1, // the database-users handler's reserved concurrency of 1
       problems: [],
       drift: [],
     });

@@ -4,6 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { budgetName, logicalIdOf, resourceOf } from './function-test-utils';
+import { userLoginPolicyRef } from '../database/template-helpers';
 import { AllocationKind, ServerlessDatabase } from '../../lib';
 import { inlineFunctionProps, newDatabase } from '../helpers';
 
@@ -59,7 +60,7 @@ describe('ServerlessDatabase.connectFunction', () => {
       SERVERLESS_RDS_HOST: { 'Fn::GetAtt': [logicalIdOf(db.proxy), 'Endpoint'] },
       SERVERLESS_RDS_PORT: '5432',
       SERVERLESS_RDS_DATABASE: 'app',
-      SERVERLESS_RDS_USER: 'dbadmin',
+      SERVERLESS_RDS_USER: 'capped',
       SERVERLESS_RDS_REGION: 'eu-west-1',
       SERVERLESS_RDS_AUTH: 'iam',
       SERVERLESS_RDS_CONNECTIONS_PER_INVOCATION: '1',
@@ -67,11 +68,12 @@ describe('ServerlessDatabase.connectFunction', () => {
     expect(resourceOf(template, uncapped).Properties.Environment.Variables.SERVERLESS_RDS_CONNECTIONS_PER_INVOCATION).toBe('2');
   });
 
-  test('attaches the ConnectPolicy to the function role and keeps its own policies', () => {
+  test('attaches the login policy of the function\'s own user to its role and keeps its own policies', () => {
     // THEN
     for (const fn of [capped, uncapped]) {
       const arns = resourceOf(template, fn.role!).Properties.ManagedPolicyArns;
-      expect(arns).toContainEqual({ Ref: logicalIdOf(db.connectPolicy) });
+      expect(arns).toContainEqual(userLoginPolicyRef(template, fn.node.id.toLowerCase()));
+      expect(arns).not.toContainEqual({ Ref: logicalIdOf(db.connectPolicy) });
       expect(JSON.stringify(arns)).toMatch(/AWSLambdaVPCAccessExecutionRole/);
     }
   });
@@ -139,9 +141,9 @@ describe('ServerlessDatabase.connectFunction rejects', () => {
 });
 
 describe('ServerlessDatabase.grantConnect', () => {
-  test('grants rds-db:connect on the proxy dbuser ARN to any principal', () => {
+  test('grants rds-db:connect on the proxy dbuser ARN to any principal (without per-function users)', () => {
     // GIVEN
-    const { stack, db } = newDatabase();
+    const { stack, db } = newDatabase({ functionUsers: false });
     const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
 
     // WHEN

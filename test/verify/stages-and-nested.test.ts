@@ -7,10 +7,10 @@ import { inlineFunctionProps, POSTGRES_17, T4G_MEDIUM } from '../helpers';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
-function database(stack: Stack): ServerlessDatabase {
+function database(stack: Stack, functionUsers?: boolean): ServerlessDatabase {
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
   return new ServerlessDatabase(stack, 'Db', {
-    vpc, engine: POSTGRES_17, instanceType: T4G_MEDIUM, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+    functionUsers, vpc, engine: POSTGRES_17, instanceType: T4G_MEDIUM, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
   });
 }
 
@@ -26,7 +26,8 @@ describe('the template check covers stages and nested stacks', () => {
   test('functions in a nested stack are counted, and an uncounted client there is found through the stack parameters', () => {
     const app = new App();
     const stack = new Stack(app, 'Data', { env: ENV });
-    const db = database(stack);
+    // The rogue client gets the master login (grantConnect), which exists only without per-function users.
+    const db = database(stack, false);
     const nested = new NestedStack(stack, 'Fns');
     const fn = new lambda.Function(nested, 'Own', { ...inlineFunctionProps(), vpc: db.vpc, securityGroups: [db.clientSecurityGroup], reservedConcurrentExecutions: 10 });
     db.connectFunction(fn);
