@@ -1,8 +1,9 @@
 /**
- * Custom resource handler (Provider framework `onEvent`) that creates, updates and drops one
- * least-privilege database login user: IAM authentication or a password from a secret, a
- * connection limit, and grants. Bundled at package build; runs in the database's VPC and logs in
- * with the master secret.
+ * One Lambda handler for two callers. As the custom resource handler (Provider framework
+ * `onEvent`), it creates, updates and drops one least-privilege database login user: IAM
+ * authentication or a password from a secret, a connection limit, and grants. As the rotation
+ * function of a password user's secret (Secrets Manager), it rotates that password.
+ * Bundled at package build; runs in the database's VPC and logs in with the master secret.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidIdentifierError } from '../../private/sql-identifiers';
@@ -13,11 +14,13 @@ import { applyMysqlUser, dropMysqlUser, RDS_MYSQL_IAM_AUTH } from './mysql-users
 import { describeDatabaseError, UserOutcome } from './outcome';
 import { readUserPassword, redact, UserAuthentication } from './passwords';
 import { applyPostgresUser, dropPostgresUser } from './postgres-users';
+import { rotateSecret, SecretRotationEvent } from './rotation';
 import { DatabaseTls, rdsTls } from './tls';
 import { logInAsUser } from './user-login';
 import { parseUserSpec, UserSpec } from './user-spec';
 
 export type { HandlerDependencies } from './dependencies';
+export type { RotationStep, SecretRotationEvent } from './rotation';
 
 /** The parts of a CloudFormation custom resource event the handler reads. */
 export interface UserResourceEvent {
@@ -32,14 +35,33 @@ export interface UserResourceResponse {
   readonly Data: { readonly UserName: string; readonly Changed: string };
 }
 
-export function createHandler(overrides: Partial<HandlerDependencies> = {}): (event: UserResourceEvent) => Promise<UserResourceResponse> {
+/** Either caller's event: told apart by `RequestType` (CloudFormation) and `Step` (Secrets Manager). */
+export type DatabaseUsersEvent = UserResourceEvent | SecretRotationEvent;
+
+export interface DatabaseUsersHandler {
+  (event: UserResourceEvent): Promise<UserResourceResponse>;
+  (event: SecretRotationEvent): Promise<void>;
+  (event: DatabaseUsersEvent): Promise<UserResourceResponse | void>;
+}
+
+export function createHandler(overrides: Partial<HandlerDependencies> = {}): DatabaseUsersHandler {
   const deps: HandlerDependencies = {
     secretsManager: overrides.secretsManager ?? new SecretsManagerClient({}),
     tls: overrides.tls ?? rdsTls,
     postgresIamRole: overrides.postgresIamRole ?? 'rds_iam',
     mysqlIamAuth: overrides.mysqlIamAuth ?? RDS_MYSQL_IAM_AUTH,
   };
-  return (event) => onResourceEvent(deps, event);
+  const handle = async (event: DatabaseUsersEvent): Promise<UserResourceResponse | void> => {
+    const fields = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+    if ('RequestType' in fields && !('Step' in fields)) {
+      return onResourceEvent(deps, event as UserResourceEvent);
+    }
+    if ('Step' in fields && !('RequestType' in fields)) {
+      return rotateSecret(deps, event as SecretRotationEvent);
+    }
+    throw new Error('Unknown event: expected a CloudFormation custom resource event (RequestType) or a Secrets Manager rotation event (Step)');
+  };
+  return handle as DatabaseUsersHandler;
 }
 
 async function onResourceEvent(deps: HandlerDependencies, event: UserResourceEvent): Promise<UserResourceResponse> {
