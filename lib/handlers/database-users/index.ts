@@ -1,18 +1,26 @@
 /**
- * Custom resource handler (Provider framework `onEvent`) that creates, updates and drops one
- * least-privilege database login user: IAM authentication, a connection limit, and grants.
+ * One Lambda handler for two callers. As the custom resource handler (Provider framework
+ * `onEvent`), it creates, updates and drops one least-privilege database login user: IAM
+ * authentication or a password from a secret, a connection limit, and grants. As the rotation
+ * function of a password user's secret (Secrets Manager), it rotates that password.
  * Bundled at package build; runs in the database's VPC and logs in with the master secret.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import * as mysql from 'mysql2/promise';
-import { Client } from 'pg';
 import { InvalidIdentifierError } from '../../private/sql-identifiers';
+import { connectMysql, connectPostgres, describeTarget } from './connections';
+import { HandlerDependencies } from './dependencies';
 import { readMasterCredentials } from './master-credentials';
-import { applyMysqlUser, dropMysqlUser, MysqlIamAuth, RDS_MYSQL_IAM_AUTH } from './mysql-users';
+import { applyMysqlUser, dropMysqlUser, RDS_MYSQL_IAM_AUTH } from './mysql-users';
 import { describeDatabaseError, UserOutcome } from './outcome';
+import { readUserPassword, redact, UserAuthentication } from './passwords';
 import { applyPostgresUser, dropPostgresUser } from './postgres-users';
+import { rotateSecret, SecretRotationEvent } from './rotation';
 import { DatabaseTls, rdsTls } from './tls';
+import { logInAsUser } from './user-login';
 import { parseUserSpec, UserSpec } from './user-spec';
+
+export type { HandlerDependencies } from './dependencies';
+export type { RotationStep, SecretRotationEvent } from './rotation';
 
 /** The parts of a CloudFormation custom resource event the handler reads. */
 export interface UserResourceEvent {
@@ -27,34 +35,46 @@ export interface UserResourceResponse {
   readonly Data: { readonly UserName: string; readonly Changed: string };
 }
 
-/** What the handler talks to; tests replace what only exists on AWS. */
-export interface HandlerDependencies {
-  readonly secretsManager: SecretsManagerClient;
-  /** TLS for a database connection (default: the RDS certificate authorities). */
-  readonly tls: (spec: UserSpec) => DatabaseTls;
-  /** The role granting IAM login on PostgreSQL (RDS: `rds_iam`). */
-  readonly postgresIamRole: string;
-  /** How MySQL accounts are identified for IAM login (RDS: AWSAuthenticationPlugin). */
-  readonly mysqlIamAuth: MysqlIamAuth;
+/** Either caller's event: told apart by `RequestType` (CloudFormation) and `Step` (Secrets Manager). */
+export type DatabaseUsersEvent = UserResourceEvent | SecretRotationEvent;
+
+export interface DatabaseUsersHandler {
+  (event: UserResourceEvent): Promise<UserResourceResponse>;
+  (event: SecretRotationEvent): Promise<void>;
+  (event: DatabaseUsersEvent): Promise<UserResourceResponse | void>;
 }
 
-export function createHandler(overrides: Partial<HandlerDependencies> = {}): (event: UserResourceEvent) => Promise<UserResourceResponse> {
+export function createHandler(overrides: Partial<HandlerDependencies> = {}): DatabaseUsersHandler {
   const deps: HandlerDependencies = {
     secretsManager: overrides.secretsManager ?? new SecretsManagerClient({}),
     tls: overrides.tls ?? rdsTls,
     postgresIamRole: overrides.postgresIamRole ?? 'rds_iam',
     mysqlIamAuth: overrides.mysqlIamAuth ?? RDS_MYSQL_IAM_AUTH,
   };
-  return async (event) => {
-    if (event.RequestType === 'Delete') {
-      return onDelete(deps, event);
+  const handle = async (event: DatabaseUsersEvent): Promise<UserResourceResponse | void> => {
+    const fields = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+    if ('RequestType' in fields && !('Step' in fields)) {
+      return onResourceEvent(deps, event as UserResourceEvent);
     }
-    const spec = parseUserSpec(event.ResourceProperties);
-    const verb = event.RequestType === 'Create' ? 'Creating' : 'Updating';
-    const outcome = await withDatabase(deps, spec, `${verb} database user "${spec.userName}"`, (db) =>
-      db.apply(spec));
-    return response(spec.userName, outcome);
+    if ('Step' in fields && !('RequestType' in fields)) {
+      return rotateSecret(deps, event as SecretRotationEvent);
+    }
+    throw new Error('Unknown event: expected a CloudFormation custom resource event (RequestType) or a Secrets Manager rotation event (Step)');
   };
+  return handle as DatabaseUsersHandler;
+}
+
+async function onResourceEvent(deps: HandlerDependencies, event: UserResourceEvent): Promise<UserResourceResponse> {
+  if (event.RequestType === 'Delete') {
+    return onDelete(deps, event);
+  }
+  const spec = parseUserSpec(event.ResourceProperties);
+  const verb = event.RequestType === 'Create' ? 'Creating' : 'Updating';
+  const outcome = await withDatabase(deps, spec, `${verb} database user "${spec.userName}"`, async (db, tls, secrets) => {
+    const auth = await authenticationOf(deps, spec, tls, secrets);
+    return db.apply(spec, auth);
+  });
+  return response(spec.userName, outcome);
 }
 
 async function onDelete(deps: HandlerDependencies, event: UserResourceEvent): Promise<UserResourceResponse> {
@@ -78,53 +98,64 @@ function response(userName: string, outcome: UserOutcome): UserResourceResponse 
   return { PhysicalResourceId: userName, Data: { UserName: userName, Changed: String(outcome.changed) } };
 }
 
+/**
+ * IAM without a password secret. With one: its password, and whether the user already logs in
+ * with it, found out by logging in as the user (only a superuser could read the stored password,
+ * and the RDS master is none). The login must have been asked for the password: a pg_hba `trust`
+ * line proves nothing. Any refusal (no such user yet, another password, IAM only) means it is set.
+ */
+async function authenticationOf(deps: HandlerDependencies, spec: UserSpec, tls: DatabaseTls, secrets: string[]): Promise<UserAuthentication> {
+  if (spec.passwordSecretArn === undefined) return { method: 'iam' };
+  const password = await readUserPassword(deps.secretsManager, spec.passwordSecretArn, spec.userName);
+  secrets.push(password);
+  const alreadySet = await logInAsUser(spec, tls, spec.userName, password).then((login) => login.passwordAsked, () => false);
+  return { method: 'password', password, alreadySet };
+}
+
 interface UserDatabase {
-  apply(spec: UserSpec): Promise<UserOutcome>;
+  apply(spec: UserSpec, auth: UserAuthentication): Promise<UserOutcome>;
   drop(spec: UserSpec): Promise<UserOutcome>;
 }
 
-/** Opens a TLS connection as the master user, runs `work`, closes it; errors say what failed, where and why. */
-async function withDatabase(deps: HandlerDependencies, spec: UserSpec, action: string, work: (db: UserDatabase) => Promise<UserOutcome>): Promise<UserOutcome> {
-  const where = `${spec.engine} database "${spec.database}" at ${spec.host}:${spec.port}`;
+/**
+ * Opens a TLS connection as the master user, runs `work`, closes it; errors say what failed, where
+ * and why, with every password `work` adds to `secrets` (and the master's) redacted.
+ */
+async function withDatabase(
+  deps: HandlerDependencies, spec: UserSpec, action: string,
+  work: (db: UserDatabase, tls: DatabaseTls, secrets: string[]) => Promise<UserOutcome>,
+): Promise<UserOutcome> {
+  const secrets: string[] = [];
   try {
     const master = await readMasterCredentials(deps.secretsManager, spec.masterSecretArn);
+    secrets.push(master.password);
     if (master.username.toLowerCase() === spec.userName.toLowerCase()) {
       throw new InvalidIdentifierError(`"${spec.userName}" is the master user`);
     }
     const tls = deps.tls(spec);
     if (spec.engine === 'postgresql') {
-      const client = new Client({
-        host: spec.host, port: spec.port, database: spec.database, user: master.username, password: master.password,
-        ssl: { ca: tls.ca, servername: tls.servername ?? spec.host, rejectUnauthorized: true },
-        connectionTimeoutMillis: 20_000, statement_timeout: 60_000, application_name: 'cdk-serverless-rds database users',
-      });
-      client.on('error', () => undefined); // a dropped connection rejects the pending query instead
-      await client.connect();
+      const client = await connectPostgres(spec, tls, master.username, master.password);
       try {
         return await work({
-          apply: (s) => applyPostgresUser(client, s, deps.postgresIamRole),
+          apply: (s, auth) => applyPostgresUser(client, s, deps.postgresIamRole, auth),
           drop: (s) => dropPostgresUser(client, s.userName, s.database),
-        });
+        }, tls, secrets);
       } finally {
         await client.end().catch(() => undefined);
       }
     }
-    const connection = await mysql.createConnection({
-      host: spec.host, port: spec.port, database: spec.database, user: master.username, password: master.password,
-      ssl: { ca: tls.ca, rejectUnauthorized: true }, connectTimeout: 20_000, multipleStatements: false,
-    });
-    connection.on('error', () => undefined);
+    const connection = await connectMysql(spec, tls, master.username, master.password);
     try {
       return await work({
-        apply: (s) => applyMysqlUser(connection, s, deps.mysqlIamAuth),
+        apply: (s, auth) => applyMysqlUser(connection, s, deps.mysqlIamAuth, auth),
         drop: (s) => dropMysqlUser(connection, s.userName),
-      });
+      }, tls, secrets);
     } finally {
       await connection.end().catch(() => undefined);
     }
   } catch (error) {
     // CloudFormation shows this message as the resource's failure reason.
-    throw new Error(`${action} on ${where} failed: ${describeDatabaseError(error)}`, { cause: error });
+    throw new Error(`${action} on ${describeTarget(spec)} failed: ${redact(describeDatabaseError(error), secrets)}`, { cause: error });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Connection } from 'mysql2/promise';
 import { myDatabasePattern, myIdent, myString } from '../../private/sql-identifiers';
-import { describeDatabaseError, UserOutcome } from './outcome';
+import { describeDatabaseError, scrubDatabaseError, UserOutcome } from './outcome';
+import { redact, UserAuthentication } from './passwords';
 import { UserSpec } from './user-spec';
 
 /**
@@ -43,28 +44,39 @@ const key = (r: Right) => `${r.database}\u0000${r.table}\u0000${r.privilege}`;
  * Creates or updates the account so that it has exactly the rights of `spec`. MySQL commits each
  * DDL statement on its own, so every statement that ran is undone in reverse order on failure:
  * a new account is dropped, an existing one gets its previous identity, limit and grants back.
+ * An IAM user is identified with `iam`; a password user `IDENTIFIED BY` its password.
  */
-export async function applyMysqlUser(connection: Connection, spec: UserSpec, iam: MysqlIamAuth): Promise<UserOutcome> {
+export async function applyMysqlUser(connection: Connection, spec: UserSpec, iam: MysqlIamAuth, auth: UserAuthentication): Promise<UserOutcome> {
   return withLock(connection, async () => {
     const account = `${myString(spec.userName)}@${myString(HOST)}`;
-    const undo: string[] = [];
-    const run = async (sql: string, inverse: string) => {
+    // The password and its quoted form never appear in a message or in an error's statement text.
+    const secrets = auth.method === 'password' ? [auth.password, connection.escape(auth.password)] : [];
+    const undo: Array<{ sql: string; shown: string }> = [];
+    const run = async (sql: string, inverse: string, shownInverse = inverse) => {
       await connection.query(sql);
-      undo.push(inverse);
+      undo.push({ sql: inverse, shown: shownInverse });
     };
     try {
       const current = await readAccount(connection, spec.userName);
       if (current?.privileged) {
         throw new Error(`account ${account} already exists with administrative privileges; it is not a consumer user and is left alone`);
       }
-      const wanted = `IDENTIFIED WITH ${myIdent(iam.plugin)} AS ${myString(iam.authenticationString)} REQUIRE SSL WITH MAX_USER_CONNECTIONS ${spec.connectionLimit}`;
+      const identity = auth.method === 'iam'
+        ? `IDENTIFIED WITH ${myIdent(iam.plugin)} AS ${myString(iam.authenticationString)}`
+        : `IDENTIFIED BY ${connection.escape(auth.password)}`;
+      const limits = `REQUIRE SSL WITH MAX_USER_CONNECTIONS ${spec.connectionLimit}`;
       if (!current) {
-        await run(`CREATE USER ${account} ${wanted}`, `DROP USER IF EXISTS ${account}`);
-      } else if (current.plugin !== iam.plugin || current.authentication_string !== iam.authenticationString
-        || current.ssl_type !== 'ANY' || Number(current.max_user_connections) !== spec.connectionLimit) {
-        const previous = `IDENTIFIED WITH ${myIdent(current.plugin)} AS ${myString(current.authentication_string)} ` +
-          `REQUIRE ${current.ssl_type === '' ? 'NONE' : 'SSL'} WITH MAX_USER_CONNECTIONS ${Number(current.max_user_connections)}`;
-        await run(`ALTER USER ${account} ${wanted}`, `ALTER USER ${account} ${previous}`);
+        await run(`CREATE USER ${account} ${identity} ${limits}`, `DROP USER IF EXISTS ${account}`);
+      } else {
+        const identityKept = auth.method === 'iam'
+          ? current.plugin === iam.plugin && current.authentication_string === iam.authenticationString
+          : auth.alreadySet;
+        if (!identityKept || current.ssl_type !== 'ANY' || Number(current.max_user_connections) !== spec.connectionLimit) {
+          const previous = `IDENTIFIED WITH ${myIdent(current.plugin)} AS ${myString(current.authentication_string)} ` +
+            `REQUIRE ${current.ssl_type === '' ? 'NONE' : 'SSL'} WITH MAX_USER_CONNECTIONS ${Number(current.max_user_connections)}`;
+          await run(`ALTER USER ${account} ${identityKept ? limits : `${identity} ${limits}`}`, `ALTER USER ${account} ${previous}`,
+            `ALTER USER ${account} back to its previous identity, TLS requirement and limit`);
+        }
       }
       const have = await currentRights(connection, spec.userName);
       const want = wantedRights(spec);
@@ -79,13 +91,42 @@ export async function applyMysqlUser(connection: Connection, spec: UserSpec, iam
       return { changed: undo.length > 0 };
     } catch (error) {
       const failures: string[] = [];
-      for (const sql of undo.reverse()) {
-        await connection.query(sql).catch((e) => failures.push(`${sql}: ${describeDatabaseError(e)}`));
+      for (const { sql, shown } of undo.reverse()) {
+        await connection.query(sql).catch((e) => failures.push(`${shown}: ${redact(describeDatabaseError(e), secrets)}`));
       }
-      const reason = describeDatabaseError(error);
-      throw new Error(failures.length === 0
+      const reason = redact(describeDatabaseError(error), secrets);
+      const message = failures.length === 0
         ? `${reason} (${undo.length} completed statement(s) undone)`
-        : `${reason}; undoing the completed statements failed too: ${failures.join('; ')}`, { cause: error });
+        : `${reason}; undoing the completed statements failed too: ${failures.join('; ')}`;
+      // eslint-disable-next-line preserve-caught-error -- the driver's error holds the statement, which may hold the password
+      throw new Error(message, { cause: scrubDatabaseError(error, secrets) });
+    }
+  });
+}
+
+/**
+ * Sets the password of an existing password user, and nothing else (secret rotation): its TLS
+ * requirement, connection limit and grants stay. Refuses an account that does not exist, has
+ * administrative privileges, or is identified for IAM (`iam`).
+ */
+export async function setMysqlPassword(connection: Connection, userName: string, password: string, iam: MysqlIamAuth): Promise<void> {
+  await withLock(connection, async () => {
+    const account = `${myString(userName)}@${myString(HOST)}`;
+    const current = await readAccount(connection, userName);
+    if (!current) {
+      throw new Error(`account ${account} does not exist: its password cannot be set`);
+    }
+    if (current.privileged) {
+      throw new Error(`account ${account} has administrative privileges; it is not a consumer user and its password is not set`);
+    }
+    if (current.plugin === iam.plugin && current.authentication_string === iam.authenticationString) {
+      throw new Error(`account ${account} logs in with IAM; only the password of a password user is rotated`);
+    }
+    const literal = connection.escape(password);
+    try {
+      await connection.query(`ALTER USER ${account} IDENTIFIED BY ${literal}`);
+    } catch (error) {
+      throw scrubDatabaseError(error, [password, literal]);
     }
   });
 }

@@ -1,6 +1,7 @@
 import type { Client } from 'pg';
 import { pgIdent } from '../../private/sql-identifiers';
 import { UserOutcome } from './outcome';
+import { scramSha256Verifier, UserAuthentication } from './passwords';
 import { UserSpec } from './user-spec';
 
 /** Serializes user changes: concurrent GRANTs on one schema fail with "tuple concurrently updated". */
@@ -35,8 +36,10 @@ export async function postgresUserFingerprint(client: Client, userName: string):
 /**
  * Creates or updates a login role so that it has exactly the rights of `spec`, in one
  * transaction: on any error nothing of it remains (PostgreSQL's DDL and GRANTs are transactional).
+ * An IAM user has no password and is a member of `iamRole`; a password user has the password (as
+ * a SCRAM verifier) and is not a member of it.
  */
-export async function applyPostgresUser(client: Client, spec: UserSpec, iamRole: string): Promise<UserOutcome> {
+export async function applyPostgresUser(client: Client, spec: UserSpec, iamRole: string, auth: UserAuthentication): Promise<UserOutcome> {
   return inTransaction(client, async () => {
     const before = await postgresUserFingerprint(client, spec.userName);
     const user = pgIdent(spec.userName);
@@ -46,16 +49,62 @@ export async function applyPostgresUser(client: Client, spec: UserSpec, iamRole:
     if (existing.rows[0]?.privileged) {
       throw new Error(`role ${user} already exists with administrative attributes; it is not a consumer user and is left alone`);
     }
-    // No password: the role logs in with IAM tokens only.
-    const attributes = `LOGIN NOCREATEDB NOCREATEROLE PASSWORD NULL CONNECTION LIMIT ${spec.connectionLimit}`;
+    // IAM: no password, the role logs in with IAM tokens only. A password already in place is kept
+    // (a new verifier would differ only in its salt).
+    const setsPassword = auth.method === 'password' && !auth.alreadySet;
+    const password = auth.method === 'iam' ? 'PASSWORD NULL' : setsPassword ? `PASSWORD ${passwordLiteral(client, auth.password)}` : '';
+    const attributes = ['LOGIN NOCREATEDB NOCREATEROLE', password, `CONNECTION LIMIT ${spec.connectionLimit}`].filter(Boolean).join(' ');
     await client.query(existing.rowCount === 0 ? `CREATE ROLE ${user} ${attributes}` : `ALTER ROLE ${user} ${attributes}`);
-    await client.query(`GRANT ${pgIdent(iamRole)} TO ${user}`);
+    if (auth.method === 'iam') {
+      await client.query(`GRANT ${pgIdent(iamRole)} TO ${user}`);
+    } else if (await isMemberOf(client, spec.userName, iamRole)) {
+      // A member of the IAM role may only log in with IAM tokens (RDS): a password user is not one.
+      await client.query(`REVOKE ${pgIdent(iamRole)} FROM ${user}`);
+    }
     await client.query(`GRANT CONNECT ON DATABASE ${pgIdent(spec.database)} TO ${user}`);
     await revokeSchemaRights(client, spec.userName);
     await grantRights(client, spec);
     const after = await postgresUserFingerprint(client, spec.userName);
-    return { changed: before.join('\n') !== after.join('\n') };
+    // The password itself is not in the fingerprint (only a superuser may read it).
+    return { changed: setsPassword || before.join('\n') !== after.join('\n') };
   });
+}
+
+/**
+ * Sets the password of an existing password user, and nothing else (secret rotation): its
+ * attributes, connection limit, memberships and grants stay. Refuses a role that does not exist,
+ * has administrative attributes, or logs in with IAM (a member of `iamRole`).
+ */
+export async function setPostgresPassword(client: Client, userName: string, password: string, iamRole: string): Promise<void> {
+  await inTransaction(client, async () => {
+    const user = pgIdent(userName);
+    const existing = await client.query(
+      'select rolsuper or rolcreaterole or rolcreatedb or rolreplication or rolbypassrls as privileged from pg_roles where rolname = $1',
+      [userName]);
+    if (existing.rowCount === 0) {
+      throw new Error(`role ${user} does not exist: its password cannot be set`);
+    }
+    if (existing.rows[0].privileged) {
+      throw new Error(`role ${user} has administrative attributes; it is not a consumer user and its password is not set`);
+    }
+    if (await isMemberOf(client, userName, iamRole)) {
+      throw new Error(`role ${user} logs in with IAM (member of ${pgIdent(iamRole)}); only the password of a password user is rotated`);
+    }
+    await client.query(`ALTER ROLE ${user} PASSWORD ${passwordLiteral(client, password)}`);
+  });
+}
+
+/** The password as a quoted SCRAM verifier: what the server stores, never the plaintext. */
+function passwordLiteral(client: Client, password: string): string {
+  return client.escapeLiteral(scramSha256Verifier(password));
+}
+
+/** Whether `userName` is a direct member of `role`. */
+async function isMemberOf(client: Client, userName: string, role: string): Promise<boolean> {
+  const result = await client.query(
+    `select 1 from pg_auth_members m join pg_roles r on r.oid = m.roleid join pg_roles u on u.oid = m.member
+     where r.rolname = $1 and u.rolname = $2`, [role, userName]);
+  return (result.rowCount ?? 0) > 0;
 }
 
 /** Revokes the user's rights in this database and drops it; succeeds when it is already gone. */

@@ -26,6 +26,11 @@ export interface UserSpec {
   readonly readOnlySchemas: readonly string[];
   readonly readWriteSchemas: readonly string[];
   readonly privileges: readonly PrivilegeGrant[];
+  /**
+   * The secret holding this user's password (`{"username": ..., "password": ...}`, AWSCURRENT):
+   * the user logs in with that password. Absent: the user logs in with IAM only.
+   */
+  readonly passwordSecretArn?: string;
 }
 
 /**
@@ -54,6 +59,8 @@ export function parseUserSpec(properties: Record<string, unknown>): UserSpec {
     readOnlySchemas,
     readWriteSchemas,
     privileges,
+    passwordSecretArn: properties.PasswordSecretArn === undefined || properties.PasswordSecretArn === ''
+      ? undefined : requireString(properties.PasswordSecretArn, 'PasswordSecretArn'),
   };
 }
 
@@ -89,12 +96,12 @@ function list(value: unknown, what: string): unknown[] {
   return value;
 }
 
-function requireString(value: unknown, what: string): string {
+export function requireString(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0) throw new InvalidIdentifierError(`${what} is missing`);
   return value;
 }
 
-function wholeNumber(value: unknown, what: string, min: number, max: number): number {
+export function wholeNumber(value: unknown, what: string, min: number, max: number): number {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
     throw new InvalidIdentifierError(`${what} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);

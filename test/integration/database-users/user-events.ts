@@ -1,3 +1,4 @@
+import { inspect } from 'util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { UserResourceEvent } from '../../../lib/handlers/database-users';
@@ -40,3 +41,14 @@ export const INJECTION_ATTEMPTS = {
   schemas: ['sales; DROP SCHEMA sales', 'sales"."orders', 'users_db`.*; --'],
   privileges: ['SELECT; DROP TABLE x', 'ALL', 'ALL PRIVILEGES', 'SUPER', 'GRANT OPTION'],
 };
+
+/**
+ * How `promise` failed (the test fails if it does not): its message, and the error rendered with
+ * its whole cause chain and every property a driver attached (such as a statement's text), to
+ * assert that no password is anywhere in it.
+ */
+export async function failureOf(promise: Promise<unknown>): Promise<{ message: string; everything: string }> {
+  const error = await promise.then(() => undefined, (e: unknown) => e);
+  if (error === undefined) throw new Error('expected a failure, but it succeeded');
+  return { message: (error as Error).message, everything: inspect(error, { depth: 10 }) };
+}
