@@ -94,6 +94,12 @@ export function readDatabaseFacts(
   const secrets = templates.resourcesOfType('AWS::SecretsManager::SecretTargetAttachment')
     .filter(a => TemplateSet.same(templates.target(a.template, templates.props(a).TargetId), cluster?.cluster ?? instance))
     .flatMap(a => [a, ...templates.references(a.template, templates.props(a).SecretId)]);
+  // Every secret the proxy accepts logins for (per-user secrets too): reading one is a login.
+  if (proxy) {
+    for (const auth of asList(templates.props(proxy).Auth)) {
+      secrets.push(...templates.references(proxy.template, auth?.SecretArn));
+    }
+  }
 
   return {
     instance,

@@ -5,6 +5,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { groupIdRef, logicalIdOf, rulesOf } from './template-helpers';
 import { acknowledgeDemoDecisions, applyCompliancePacks } from '../../bin/compliance';
 import { IsolatedVpc } from '../../bin/isolated-vpc';
@@ -195,6 +196,106 @@ describe('functionUsers on PostgreSQL: one least-privilege user per function', (
     expect(text).toMatch(/reports\s+13\s+Db\/Functions\/Report, Db\/Functions\/Nightly/);
     expect(text).toMatch(/byo\s+4\s+Byo/);
     expect(db.budget.plan().problems).toEqual([]);
+  });
+});
+
+describe('functionUsers in secret mode (iamAuthentication false): a rotated secret per user, registered on the proxy', () => {
+  let stack: Stack;
+  let db: ServerlessDatabase;
+  let template: Template;
+  let api: lambda.Function;
+  let worker: lambda.Function;
+  const secretOf = (user: string) => {
+    const found = Object.keys(template.findResources('AWS::SecretsManager::Secret', { Properties: { Description: Match.stringLikeRegexp(`^Login of database user ${user} `) } }));
+    expect(found).toHaveLength(1);
+    return found[0];
+  };
+
+  beforeAll(() => {
+    ({ stack, db } = newDatabase({ iamAuthentication: false }));
+    api = db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
+    worker = db.addFunction('Worker', { ...inlineFunctionProps(), reservedConcurrentExecutions: 3, databaseUser: { readOnlySchemas: ['sales'] } });
+    template = Template.fromStack(stack);
+  });
+
+  test('each user has its own generated secret (KMS, RDS format, no password in the template) and its resource names it', () => {
+    for (const user of ['api', 'worker']) {
+      const secret = template.findResources('AWS::SecretsManager::Secret')[secretOf(user)];
+      expect(secret.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [logicalIdOf(db.encryptionKey), 'Arn'] });
+      expect(secret.Properties.GenerateSecretString).toMatchObject({ GenerateStringKey: 'password', PasswordLength: 32 });
+      const templateText = JSON.stringify(secret.Properties.GenerateSecretString.SecretStringTemplate);
+      for (const field of ['engine', 'host', 'port', 'dbname', 'username', 'masterarn']) expect(templateText).toContain(`\\"${field}\\"`);
+      expect(templateText).not.toContain('password');
+      expect(userNamed(template, user).resource.Properties.PasswordSecretArn).toEqual({ Ref: secretOf(user) });
+    }
+  });
+
+  test('the proxy lists exactly the users\' secrets, with passwords and no IAM; its role reads only those', () => {
+    const proxy = Object.values(template.findResources('AWS::RDS::DBProxy'))[0];
+    expect(proxy.Properties.DefaultAuthScheme).toBeUndefined();
+    expect(proxy.Properties.RequireTLS).toBe(true);
+    expect(proxy.Properties.Auth).toEqual(['api', 'worker'].map(user => ({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED', SecretArn: { Ref: secretOf(user) } })));
+    const statements = statementsOfRole(template, proxy.Properties.RoleArn['Fn::GetAtt'][0]);
+    expect(statements[0]).toEqual({
+      Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: [{ Ref: secretOf('api') }, { Ref: secretOf('worker') }],
+    });
+    expect(JSON.stringify(statements)).not.toContain(logicalIdOf(db.secret));
+  });
+
+  test('each function reads only its own user\'s secret, decrypting only that secret; none can read the master secret', () => {
+    for (const [fn, user] of [[api, 'api'], [worker, 'worker']] as const) {
+      const variables = template.findResources('AWS::Lambda::Function')[logicalIdOf(fn)].Properties.Environment.Variables;
+      expect(variables).toMatchObject({ SERVERLESS_RDS_AUTH: 'secret', SERVERLESS_RDS_USER: user, SERVERLESS_RDS_SECRET_ARN: { Ref: secretOf(user) } });
+      const statements = statementsOfRole(template, logicalIdOf(fn.role!));
+      const reads = statements.filter(st => JSON.stringify(st.Action).includes('secretsmanager:'));
+      expect(reads).toEqual([{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: secretOf(user) } }]);
+      const decrypt = statements.find(st => st.Action === 'kms:Decrypt');
+      expect(decrypt.Condition.StringEquals['kms:EncryptionContext:SecretARN']).toEqual({ Ref: secretOf(user) });
+      expect(JSON.stringify(statements)).not.toContain(logicalIdOf(db.secret));
+      expect(JSON.stringify(statements)).not.toContain('rds-db:connect');
+    }
+  });
+
+  test('the users handler rotates the users\' secrets: a schedule per secret, invoked by Secrets Manager, scoped permissions', () => {
+    const handler = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .find(([, f]) => String(f.Properties.Description).startsWith('Creates, updates and drops'))!;
+    for (const user of ['api', 'worker']) {
+      template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+        SecretId: { Ref: secretOf(user) },
+        RotationLambdaARN: { 'Fn::GetAtt': [handler[0], 'Arn'] },
+        RotationRules: { ScheduleExpression: 'rate(30 days)' },
+      });
+    }
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { 'Fn::GetAtt': [handler[0], 'Arn'] }, Principal: 'secretsmanager.amazonaws.com', Action: 'lambda:InvokeFunction',
+    });
+    const statements = statementsOfRole(template, handler[1].Properties.Role['Fn::GetAtt'][0]);
+    expect(statements).toContainEqual({
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
+      Resource: [{ Ref: secretOf('api') }, { Ref: secretOf('worker') }],
+    });
+    expect(statements).toContainEqual({ Effect: 'Allow', Action: 'secretsmanager:GetRandomPassword', Resource: '*' });
+    // The key policy names no role (its permissions are in the roles' policies).
+    const key = template.findResources('AWS::KMS::Key')[logicalIdOf(db.encryptionKey)];
+    expect(JSON.stringify(key.Properties.KeyPolicy)).not.toMatch(/Role[0-9A-F]{8}/);
+  });
+
+  test('a function that can reach the proxy and read a user\'s secret without being wired fails the synth', () => {
+    const { app, stack: s, db: d } = newDatabase({ iamAuthentication: false });
+    d.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
+    const rogue = new lambda.Function(s, 'Rogue', { ...inlineFunctionProps(), vpc: d.vpc, securityGroups: [d.clientSecurityGroup] });
+    // The user's secret, as a consumer would find it in the tree.
+    const secret = d.node.findAll().find((c): c is secretsmanager.Secret => c instanceof secretsmanager.Secret && c.node.path.endsWith('/Users/api/Secret'))!;
+    secret.grantRead(rogue);
+    expect(() => app.synth()).toThrow(/Rogue[0-9A-F]* can reach the proxy of TestStack\/Db and log in/);
+  });
+
+  test('with no function wired the proxy still has a login (the master secret) and there is no handler', () => {
+    const { stack: s } = newDatabase({ iamAuthentication: false });
+    const t = Template.fromStack(s);
+    t.hasResourceProperties('AWS::RDS::DBProxy', { Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED', SecretArn: Match.anyValue() })] });
+    t.resourceCountIs('AWS::SecretsManager::RotationSchedule', 1);
   });
 });
 

@@ -74,6 +74,8 @@ describe('budget report of a successful synth', () => {
         name: 'Db/Functions/Worker', kind: AllocationKind.FUNCTION, path: ConnectionPath.PROXY,
         reservedConcurrency: share, connectionsPerInvocation: 2, connections: share * 2, environments: share,
       },
+      // The handler that creates the functions' database users logs in as the master: 1 connection.
+      { name: 'Database users (custom resource)', kind: AllocationKind.RESERVATION, path: ConnectionPath.DIRECT, connections: 1, computedShare: false },
       { name: 'Migrations', kind: AllocationKind.RESERVATION, path: ConnectionPath.DIRECT, connections: 5, computedShare: false },
     ]);
   });
