@@ -46,7 +46,7 @@ export function userSecretReadStatements(scope: Construct, secret: secretsmanage
 }
 
 /** `actions` on `key`, only when Secrets Manager of the scope's region makes the call. */
-export function kmsViaSecretsManager(scope: Construct, key: kms.IKey, actions: string[], moreConditions: Record<string, string> = {}): iam.PolicyStatement {
+export function kmsViaSecretsManager(scope: Construct, key: kms.IKey, actions: string[], moreConditions: Record<string, unknown> = {}): iam.PolicyStatement {
   const stack = Stack.of(scope);
   return new iam.PolicyStatement({
     actions,

@@ -1,4 +1,3 @@
-import * as path from 'path';
 import { ArnFormat, CustomResource, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,11 +6,11 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { NETWORK_INTERFACE_ACTIONS, kmsViaSecretsManager, logWriteStatement, proxyUserArn, secretReadStatements, userSecretReadStatements } from './access-policies';
+import { kmsViaSecretsManager } from './access-policies';
 import { DatabaseUserOptions } from './database-user-options';
-import { acknowledgeUserProviderFindings } from './database-users-acknowledgments';
+import { createUsersHandler, UsersHandler } from './database-users-handler';
+import { UserLoginAccess } from './user-login-access';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { DatabaseEngineFamily } from '../budget/engine-family';
 import { DatabaseEnvironmentVariables } from '../functions/environment-variables';
@@ -45,7 +44,8 @@ export interface DatabaseUsersProps {
   /** Subnets of the handler, which reaches the instance and Secrets Manager. */
   readonly subnets: ec2.SubnetSelection;
   readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
-  readonly budget: ConnectionBudget;
+  /** The budgets the users' consumers are allocated in (the first also holds the handler's reservation). */
+  readonly budgets: ConnectionBudget[];
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   /** How often the password users' secrets rotate (PASSWORD only). */
@@ -61,42 +61,35 @@ interface UserEntry {
   readonly name: string;
   readonly explicit: boolean;
   readonly grantsKey: string;
+  readonly grants: Record<string, unknown>;
   readonly consumers: string[];
-  readonly resource: CustomResource;
-  readonly connectPolicy: iam.ManagedPolicy;
   /** The user's own password secret (PASSWORD only). */
   readonly secret?: secretsmanager.Secret;
 }
 
-/** X-Ray actions of functions with active tracing; they support no resource-level permissions. */
-const XRAY_ACTIONS = ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'];
-
-/** The budget line of the users handler's own connection. */
-const USERS_HANDLER_RESERVATION = 'Database users (custom resource)';
-
-const HANDLER_CODE = path.join(__dirname, '..', 'handlers', 'database-users', 'bundle');
-
 /**
- * One least-privilege login user per wired function (or per shared name), created by a custom
- * resource in the VPC: a connection limit equal to the function's budget allocation and only the
- * grants asked for. With IAM (the default) the user has no password and the proxy logs in to the
- * database with IAM as that user (end-to-end IAM), so neither the functions nor the proxy read the
- * master secret. With passwords, each user has its own secret, registered on the proxy and
- * rotated by the same handler; each function reads only its own user's secret.
+ * One least-privilege login user per wired function (or per shared name), created by one custom
+ * resource in the VPC for all users of the database: a connection limit equal to the consumers'
+ * budget allocations and only the grants asked for. With IAM (the default) the user has no
+ * password and the proxy logs in to the database with IAM as that user (end-to-end IAM), so
+ * neither the functions nor the proxy read the master secret. With passwords, each user has its
+ * own secret, registered on the proxy and rotated by the same handler; each function reads only
+ * its own user's secret.
  *
- * Nothing is created until the first function is wired: a database without functions has no
- * handler and no users.
+ * A wired function adds no resource here: its role is tagged with its user, which one shared
+ * policy turns into the right to log in as that user only. Nothing is created until the first
+ * function is wired.
  */
 export class DatabaseUsers extends Construct implements FunctionUserRegistry {
   private readonly users = new Map<string, UserEntry>();
   private readonly engine: Engine;
-  private provider?: { readonly provider: cr.Provider; readonly handler: lambda.Function; readonly securityGroup: ec2.SecurityGroup };
+  private handler?: UsersHandler;
+  private resource?: CustomResource;
+  private access?: UserLoginAccess;
   private proxy?: rds.IDatabaseProxy;
   private proxyRole?: iam.Role;
-  /** The proxy's permission to log in as each user (IAM) or to read each user's secret (PASSWORD). */
+  /** The proxy's permission to log in as each user (IAM users). */
   private proxyPolicy?: iam.ManagedPolicy;
-  /** The last user created: users are created one after the other, by a handler of concurrency 1. */
-  private lastUser?: CustomResource;
 
   constructor(scope: Construct, id: string, private readonly props: DatabaseUsersProps) {
     super(scope, id);
@@ -117,7 +110,11 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
   public useProxy(proxy: rds.DatabaseProxy, proxyRole: iam.Role): void {
     this.proxy = proxy;
     this.proxyRole = proxyRole;
-    if (this.props.authentication === UserAuthentication.PASSWORD) {
+    this.access = new UserLoginAccess(this, {
+      proxy, encryptionKey: this.props.encryptionKey, passwords: this.passwords, userSecretArns: () => this.userSecretArns(),
+      scopeOf: (name) => this.userScope(name),
+    });
+    if (this.passwords) {
       (proxy.node.defaultChild as rds.CfnDBProxy).auth = Lazy.any({
         produce: () => this.proxySecretArns().map((secretArn) => ({ authScheme: 'SECRETS', iamAuth: 'DISABLED', secretArn })),
       });
@@ -136,24 +133,18 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     return [...this.users.values()].map((u) => ({ user: u.name, consumers: [...u.consumers] }));
   }
 
-  /** The database user of each consumer (budget name). */
-  public userOfConsumer(consumer: string): string | undefined {
-    return [...this.users.values()].find((u) => u.consumers.includes(consumer))?.name;
-  }
-
   /** A table of users and the connection limits the database enforces for them; empty without users. */
   public toTable(): string {
     if (this.users.size === 0) return '';
-    const plan = this.props.budget.plan();
-    const lines = [`  database user (${this.props.authentication === UserAuthentication.IAM ? 'IAM' : 'password'}; limit enforced by the database)`.padEnd(62) + ' limit  consumers'];
+    const lines = [`  database user (${this.passwords ? 'password' : 'IAM'}; limit enforced by the database)`.padEnd(62) + ' limit  consumers'];
     for (const user of this.users.values()) {
-      lines.push(`  ${user.name.padEnd(58)} ${String(this.connectionLimit(user, plan)).padStart(5)}  ${user.consumers.join(', ')}`);
+      lines.push(`  ${user.name.padEnd(58)} ${String(this.connectionLimit(user)).padStart(5)}  ${user.consumers.join(', ')}`);
     }
     return lines.join('\n');
   }
 
   public addConsumer(fn: lambda.Function, role: iam.IRole, allocationName: string, options: DatabaseUserOptions = {}): void {
-    if (!this.proxy) {
+    if (!this.proxy || !this.access) {
       throw new Error(`${this.node.path}: functions can be wired only after the proxy exists`);
     }
     const consumer = allocationName;
@@ -161,7 +152,8 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     const name = explicit
       ? requireUserName(this.engine, options.userName, this.props.masterUsername)
       : this.derivedName(fn.node.id);
-    const grantsKey = JSON.stringify(this.grantProperties(options, `function '${consumer}'`));
+    const grants = this.grantProperties(options, `function '${consumer}'`);
+    const grantsKey = JSON.stringify(grants);
     let user = this.users.get(name);
     if (user && !(explicit && user.explicit)) {
       throw new Error(`Function '${consumer}': database user name '${name}' is already taken by ${user.consumers.join(', ')}; give \`databaseUser.userName\` to both to share it on purpose`);
@@ -170,7 +162,7 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
       throw new Error(`Function '${consumer}' shares database user '${name}' with ${user.consumers.join(', ')} but asks for other grants; a shared user has one set of grants`);
     }
     if (!user) {
-      user = this.createUser(name, explicit, grantsKey, options);
+      user = this.createUser(name, explicit, grants);
       this.users.set(name, user);
     }
     user.consumers.push(consumer);
@@ -179,51 +171,25 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
       // Password users: the function reads its own user's secret, never the master secret.
       fn.addEnvironment(DatabaseEnvironmentVariables.SECRET_ARN, user.secret.secretArn);
     }
-    role.addManagedPolicy(user.connectPolicy);
+    this.access.allow(role, { name, secret: user.secret });
     // The function is (re)deployed only once its user exists, and removed before its user is.
-    fn.node.addDependency(user.resource);
+    fn.node.addDependency(this.resource!);
   }
 
-  private createUser(name: string, explicit: boolean, grantsKey: string, options: DatabaseUserOptions): UserEntry {
-    const { provider, securityGroup } = this.ensureProvider();
-    const scope = new Construct(this, name);
-    const secret = this.props.authentication === UserAuthentication.PASSWORD ? this.createUserSecret(scope, name) : undefined;
-    const where = this.node.scope!.node.path;
-    const entry: UserEntry = {
-      name, explicit, grantsKey, consumers: [], secret,
-      connectPolicy: new iam.ManagedPolicy(scope, 'ConnectPolicy', {
-        description: secret
-          ? `Reads the secret of database user ${name} of ${where} (its login through the proxy)`
-          : `Logs in through the proxy of ${where} as database user ${name}`,
-        statements: secret
-          ? userSecretReadStatements(this, secret, this.props.encryptionKey)
-          : [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [proxyUserArn(this, this.proxy!.dbProxyArn, name)] })],
-      }),
-      resource: undefined as unknown as CustomResource,
-    };
-    const grants = this.grantProperties(options, `database user '${name}'`);
-    const resource = new CustomResource(scope, 'Resource', {
-      serviceToken: provider.serviceToken,
-      resourceType: 'Custom::DatabaseUser',
-      properties: {
-        Engine: this.engine,
-        Host: this.props.endpointAddress,
-        Port: String(this.props.port),
-        Database: this.props.databaseName,
-        MasterSecretArn: this.props.secret.secretArn,
-        UserName: name,
-        ConnectionLimit: Lazy.string({ produce: () => String(this.connectionLimit(entry, this.props.budget.plan())) }),
-        ...(secret ? { PasswordSecretArn: secret.secretArn } : {}),
-        ...grants,
-      },
-    });
-    // The handler reaches the database only once the security group rules on both sides exist.
-    for (const group of [...this.props.databaseConnections.securityGroups, securityGroup]) resource.node.addDependency(group);
-    if (this.lastUser) {
-      resource.node.addDependency(this.lastUser);
-    }
-    this.lastUser = resource;
-    (entry as { resource: CustomResource }).resource = resource;
+  /** `Members/<user>`: a user's own resources, apart from the handler's (a user may be named `Logs`). */
+  private userScope(name: string): Construct {
+    const members = this.node.tryFindChild('Members') ?? new Construct(this, 'Members');
+    return members.node.tryFindChild(name) as Construct ?? new Construct(members, name);
+  }
+
+  private get passwords(): boolean {
+    return this.props.authentication === UserAuthentication.PASSWORD;
+  }
+
+  private createUser(name: string, explicit: boolean, grants: Record<string, unknown>): UserEntry {
+    this.ensureResource();
+    const secret = this.passwords ? this.createUserSecret(name) : undefined;
+    const entry: UserEntry = { name, explicit, grantsKey: JSON.stringify(grants), grants, consumers: [], secret };
     if (!secret) {
       this.ensureProxyPolicy().addStatements(new iam.PolicyStatement({
         actions: ['rds-db:connect'],
@@ -236,17 +202,52 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     return entry;
   }
 
+  /** The one custom resource holding every user, made with the first user. */
+  private ensureResource(): CustomResource {
+    if (this.resource) return this.resource;
+    this.handler = createUsersHandler(this, {
+      vpc: this.props.vpc, subnets: this.props.subnets, databaseConnections: this.props.databaseConnections, port: this.props.port,
+      secret: this.props.secret, encryptionKey: this.props.encryptionKey, secretsManagerEndpoint: this.props.secretsManagerEndpoint,
+      budget: this.props.budgets[0], logRetention: this.props.logRetention, removalPolicy: this.props.removalPolicy,
+      rotatedSecretArns: this.passwords ? () => this.userSecretArns() : undefined,
+    });
+    this.resource = new CustomResource(this, 'Resource', {
+      serviceToken: this.handler.provider.serviceToken,
+      resourceType: 'Custom::DatabaseUsers',
+      properties: {
+        Engine: this.engine,
+        Host: this.props.endpointAddress,
+        Port: String(this.props.port),
+        Database: this.props.databaseName,
+        MasterSecretArn: this.props.secret.secretArn,
+        Users: Lazy.any({ produce: () => [...this.users.values()].map((u) => this.userProperties(u)) }),
+      },
+    });
+    // The handler reaches the database only once the security group rules on both sides exist.
+    for (const group of [...this.props.databaseConnections.securityGroups, this.handler.securityGroup]) this.resource.node.addDependency(group);
+    return this.resource;
+  }
+
+  private userProperties(user: UserEntry): Record<string, unknown> {
+    return {
+      UserName: user.name,
+      ConnectionLimit: String(this.connectionLimit(user)),
+      ...(user.secret ? { PasswordSecretArn: user.secret.secretArn } : {}),
+      ...user.grants,
+    };
+  }
+
   /**
    * The user's secret in the format of RDS secrets (so the handler can rotate it with the master's
    * help): generated, encrypted with the database's key, rotated by the users handler.
    */
-  private createUserSecret(scope: Construct, name: string): secretsmanager.Secret {
-    const stack = Stack.of(this);
+  private createUserSecret(name: string): secretsmanager.Secret {
+    const scope = this.userScope(name);
     const secret = new secretsmanager.Secret(scope, 'Secret', {
       description: `Login of database user ${name} of ${this.node.scope!.node.path} (rotated; read by its functions and the proxy)`,
       encryptionKey: this.props.encryptionKey,
       generateSecretString: {
-        secretStringTemplate: stack.toJsonString({
+        secretStringTemplate: Stack.of(this).toJsonString({
           engine: this.engine === 'postgresql' ? 'postgres' : 'mysql',
           host: this.props.endpointAddress,
           port: this.props.port,
@@ -258,22 +259,27 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
         excludeCharacters: PASSWORD_EXCLUDED_CHARACTERS,
         passwordLength: PASSWORD_LENGTH,
       },
-      // The user is dropped with its resource; its password is of no use after that.
+      // The user is dropped with the users resource; its password is of no use after that.
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    this.access!.tagSecret(secret, name);
     // Scheduled on the secret as imported, without its key: the handler's own policy holds the
     // key permissions, and a grant naming its role in the key policy would close a dependency cycle.
     new secretsmanager.RotationSchedule(scope, 'Rotation', {
       secret: secretsmanager.Secret.fromSecretCompleteArn(scope, 'RotatedSecret', secret.secretArn),
-      rotationLambda: this.ensureProvider().handler,
+      rotationLambda: this.handler!.handler,
       automaticallyAfter: this.props.rotationInterval,
     });
     return secret;
   }
 
+  private userSecretArns(): string[] {
+    return [...this.users.values()].flatMap((u) => (u.secret ? [u.secret.secretArn] : []));
+  }
+
   /** The secrets the proxy logs in with: the users', or the master's while no function is wired. */
   private proxySecretArns(): string[] {
-    const secrets = [...this.users.values()].flatMap((u) => (u.secret ? [u.secret.secretArn] : []));
+    const secrets = this.userSecretArns();
     return secrets.length > 0 ? secrets : [this.props.secret.secretArn];
   }
 
@@ -289,8 +295,9 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
   }
 
   /** The sum of the budget allocations of the user's consumers (at least 1). */
-  private connectionLimit(user: UserEntry, plan: ReturnType<ConnectionBudget['plan']>): number {
-    const total = plan.allocations.filter((a) => user.consumers.includes(a.name)).reduce((sum, a) => sum + a.connections, 0);
+  private connectionLimit(user: UserEntry): number {
+    const total = this.props.budgets.flatMap((b) => b.plan().allocations)
+      .filter((a) => user.consumers.includes(a.name)).reduce((sum, a) => sum + a.connections, 0);
     return Math.max(1, total);
   }
 
@@ -319,99 +326,5 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     let name = base;
     for (let n = 2; this.users.has(name); n++) name = `${base}_${n}`;
     return requireUserName(this.engine, name, this.props.masterUsername);
-  }
-
-  /** The handler in the VPC with its own security group, and the Provider framework in front of it; made with the first user. */
-  private ensureProvider(): { provider: cr.Provider; handler: lambda.Function; securityGroup: ec2.SecurityGroup } {
-    if (this.provider) return this.provider;
-    const { vpc, subnets, databaseConnections, port, secret, encryptionKey } = this.props;
-    const where = this.node.scope!.node.path;
-    const passwords = this.props.authentication === UserAuthentication.PASSWORD;
-    const logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: this.props.logRetention, encryptionKey, removalPolicy: this.props.removalPolicy,
-    });
-    const securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc, allowAllOutbound: false, description: `Database users of ${where}: reaches the database and Secrets Manager only`,
-    });
-    databaseConnections.allowFrom(securityGroup, ec2.Port.tcp(port), 'Database users handler to the database');
-    if (this.props.secretsManagerEndpoint) {
-      this.props.secretsManagerEndpoint.connections.allowDefaultPortFrom(securityGroup, 'Database users handler to Secrets Manager');
-    } else {
-      securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'Secrets Manager API over HTTPS');
-    }
-
-    const handlerPolicy = new iam.ManagedPolicy(this, 'HandlerPolicy', {
-      description: `Database users handler of ${where}: reads the master secret${passwords ? ', rotates the users\' secrets' : ''}, VPC attachment, logs`,
-      statements: [
-        ...secretReadStatements(this, secret, encryptionKey),
-        new iam.PolicyStatement({ actions: [...NETWORK_INTERFACE_ACTIONS, ...XRAY_ACTIONS], resources: ['*'] }),
-        logWriteStatement(logGroup),
-        ...(passwords ? this.rotationStatements() : []),
-      ],
-    });
-    const handlerRole = new iam.Role(this, 'HandlerRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Database users handler of ${where}`,
-      managedPolicies: [handlerPolicy],
-    });
-    const handler = new lambda.Function(this, 'Handler', {
-      description: `Creates, updates and drops the database users of ${where}${passwords ? ' and rotates their passwords' : ''}`.slice(0, 256),
-      runtime: lambda.Runtime.NODEJS_24_X,
-      handler: 'index.handler',
-      code: lambda.Code.fromAsset(HANDLER_CODE),
-      timeout: Duration.minutes(2),
-      memorySize: 256,
-      vpc, vpcSubnets: subnets, securityGroups: [securityGroup],
-      role: handlerRole.withoutPolicyUpdates(),
-      logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-    });
-    // Set on the L1: the L2 would add the X-Ray actions as an inline policy (the role is immutable here).
-    (handler.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: 'Active' };
-    // The handler logs in to the database as the master user (and, rotating, as a user): one connection, counted in the budget.
-    (handler.node.defaultChild as lambda.CfnFunction).reservedConcurrentExecutions = 1;
-    this.props.budget.reserve(USERS_HANDLER_RESERVATION, 1, { consumers: [handler] });
-
-    const frameworkPolicy = new iam.ManagedPolicy(this, 'FrameworkPolicy', {
-      description: `Provider framework of the database users of ${where}: invokes the handler, logs`,
-      statements: [
-        // The framework invokes the unqualified function ARN only.
-        new iam.PolicyStatement({ actions: ['lambda:InvokeFunction', 'lambda:GetFunction'], resources: [handler.functionArn] }),
-        new iam.PolicyStatement({ actions: XRAY_ACTIONS, resources: ['*'] }),
-        logWriteStatement(logGroup),
-      ],
-    });
-    const frameworkRole = new iam.Role(this, 'FrameworkRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Provider framework of the database users of ${where}`,
-      managedPolicies: [frameworkPolicy],
-    });
-    // The framework only relays between CloudFormation and the handler and reaches nothing in the
-    // VPC: outside it, it needs no Lambda or S3 endpoint in isolated subnets.
-    const provider = new cr.Provider(this, 'Provider', {
-      onEventHandler: handler,
-      frameworkOnEventRole: frameworkRole.withoutPolicyUpdates(),
-      logGroup,
-    });
-    // The framework's function is the one Lambda function the Provider creates.
-    const framework = provider.node.findAll().find((c): c is lambda.CfnFunction => c instanceof lambda.CfnFunction)!;
-    framework.memorySize = 256;
-    framework.tracingConfig = { mode: 'Active' };
-    acknowledgeUserProviderFindings({ functions: [handler, framework], policies: [handlerPolicy, frameworkPolicy], outsideVpc: framework });
-    this.provider = { provider, handler, securityGroup };
-    return this.provider;
-  }
-
-  /** Single-user rotation of the users' secrets, with the master's help: only these secrets, only through Secrets Manager. */
-  private rotationStatements(): iam.PolicyStatement[] {
-    return [
-      new iam.PolicyStatement({
-        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],
-        resources: Lazy.list({ produce: () => [...this.users.values()].flatMap((u) => (u.secret ? [u.secret.secretArn] : [])) }),
-      }),
-      // GetRandomPassword acts on no resource.
-      new iam.PolicyStatement({ actions: ['secretsmanager:GetRandomPassword'], resources: ['*'] }),
-      kmsViaSecretsManager(this, this.props.encryptionKey, ['kms:Decrypt', 'kms:GenerateDataKey']),
-    ];
   }
 }

@@ -216,7 +216,7 @@ export class ServerlessDatabase extends WiredDatabase {
         endpointAddress: this.instance.dbInstanceEndpointAddress, resourceId: this.instance.instanceResourceId!,
         databaseConnections: this.instance.connections, port: this.port, databaseName: this.databaseName,
         masterUsername: this.username, secret: this.secret, encryptionKey: this.encryptionKey, vpc: this.vpc,
-        subnets: this.functionSubnets, secretsManagerEndpoint: props.secretsManagerEndpoint, budget: this.budget,
+        subnets: this.functionSubnets, secretsManagerEndpoint: props.secretsManagerEndpoint, budgets: [this.budget],
         logRetention: props.functionLogRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: keepOnDelete,
         rotationInterval: props.rotationInterval ?? Duration.days(30),
       });

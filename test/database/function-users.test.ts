@@ -48,12 +48,27 @@ function statementsOfRole(template: Template, roleLogicalId: string): any[] {
   return statements;
 }
 
-const userResources = (template: Template) => Object.entries(template.findResources('Custom::DatabaseUser'));
-const userNamed = (template: Template, name: string) => {
-  const found = userResources(template).filter(([, r]) => r.Properties.UserName === name);
+/** The one custom resource holding every user of the database. */
+const usersResource = (template: Template): [string, any] => {
+  const found = Object.entries(template.findResources('Custom::DatabaseUsers'));
   expect(found).toHaveLength(1);
-  return { logicalId: found[0][0], resource: found[0][1] };
+  return found[0];
 };
+const userResources = (template: Template) => {
+  const [logicalId, resource] = usersResource(template);
+  return resource.Properties.Users.map((user: any) => [logicalId, user] as [string, any]);
+};
+/** One user's entry, with the properties its resource shares with the other users. */
+const userNamed = (template: Template, name: string) => {
+  const [logicalId, resource] = usersResource(template);
+  const found = resource.Properties.Users.filter((u: any) => u.UserName === name);
+  expect(found).toHaveLength(1);
+  const { Users: _users, ServiceToken: _token, ...common } = resource.Properties;
+  return { logicalId, resource: { Properties: { ...common, ...found[0] } } };
+};
+/** The principal tag of a role, as the template writes it. */
+const tagOf = (template: Template, roleLogicalId: string, key: string) =>
+  (template.findResources('AWS::IAM::Role')[roleLogicalId].Properties.Tags ?? []).find((t: any) => t.Key === key)?.Value;
 
 describe('functionUsers on PostgreSQL: one least-privilege user per function', () => {
   let stack: Stack;
@@ -79,8 +94,8 @@ describe('functionUsers on PostgreSQL: one least-privilege user per function', (
     template = Template.fromStack(stack);
   });
 
-  test('a Custom::DatabaseUser per user, its connection limit the sum of its functions\' budget allocations', () => {
-    expect(userResources(template).map(([, r]) => r.Properties.UserName).sort()).toEqual(['api', 'byo', 'reports']);
+  test('one Custom::DatabaseUsers lists a user per function (or shared name), its connection limit the sum of its functions\' budget allocations', () => {
+    expect(userResources(template).map(([, u]: [string, any]) => u.UserName).sort()).toEqual(['api', 'byo', 'reports']);
     const common = {
       Engine: 'postgresql', Port: '5432', Database: 'app',
       Host: { 'Fn::GetAtt': [logicalIdOf(db.instance), 'Endpoint.Address'] },
@@ -101,26 +116,30 @@ describe('functionUsers on PostgreSQL: one least-privilege user per function', (
     expect(plan.allocations.filter(a => a.kind === 'FUNCTION').map(a => a.connections).reduce((a, b) => a + b)).toBe(20 + 13 + 4);
   });
 
-  test('each function logs in as its own user (SERVERLESS_RDS_USER) and is deployed after it', () => {
+  test('each function logs in as its own user (SERVERLESS_RDS_USER) and is deployed after the users', () => {
     const expected: Record<string, string> = { api: 'api', report: 'reports', nightly: 'reports', byo: 'byo' };
-    for (const [, user] of userResources(template)) {
-      // Created only once the security group rules on both sides exist.
-      const groups = user.DependsOn.filter((d: string) => template.findResources('AWS::EC2::SecurityGroup')[d]);
-      expect(groups.sort()).toEqual([logicalIdOf(db.instance.connections.securityGroups[0]), expect.stringMatching(/^DbUsersSecurityGroup/)].sort());
-    }
+    const [usersId, users] = usersResource(template);
+    // Created only once the security group rules on both sides exist.
+    const groups = users.DependsOn.filter((d: string) => template.findResources('AWS::EC2::SecurityGroup')[d]);
+    expect(groups.sort()).toEqual([logicalIdOf(db.instance.connections.securityGroups[0]), expect.stringMatching(/^DbUsersSecurityGroup/)].sort());
     for (const [key, fn] of Object.entries(fns)) {
       const resource = template.findResources('AWS::Lambda::Function')[logicalIdOf(fn)];
       expect(resource.Properties.Environment.Variables.SERVERLESS_RDS_USER).toBe(expected[key]);
-      expect(resource.DependsOn).toEqual(expect.arrayContaining([userNamed(template, expected[key]).logicalId]));
+      expect(resource.DependsOn).toEqual(expect.arrayContaining([usersId]));
     }
   });
 
-  test('rds-db:connect is scoped to the function\'s own user on the proxy; no function can read the master secret', () => {
+  test('rds-db:connect is scoped to the function\'s own user on the proxy (its role\'s tag); no function can read the master secret', () => {
     const expected: Record<string, string> = { api: 'api', report: 'reports', nightly: 'reports', byo: 'byo' };
+    const shared = Object.entries(template.findResources('AWS::IAM::ManagedPolicy')).filter(([id]) => /^DbUsersLoginPolicy/.test(id));
+    expect(shared).toHaveLength(1);
+    const tagKey = /tag (serverless-rds-user-[0-9a-f]{8})/.exec(shared[0][1].Properties.Description)![1];
     for (const [key, fn] of Object.entries(fns)) {
-      const statements = statementsOfRole(template, logicalIdOf(fn.role!));
-      const connect = statements.filter(s => JSON.stringify(s.Action).includes('rds-db'));
-      expect(connect).toEqual([{ Effect: 'Allow', Action: 'rds-db:connect', Resource: dbUserArn(proxyId(db), expected[key]) }]);
+      const roleId = logicalIdOf(fn.role!);
+      expect(tagOf(template, roleId, tagKey)).toBe(expected[key]);
+      const statements = statementsOfRole(template, roleId);
+      const connect = statements.filter(st => JSON.stringify(st.Action).includes('rds-db'));
+      expect(connect).toEqual([{ Effect: 'Allow', Action: 'rds-db:connect', Resource: dbUserArn(proxyId(db), `\${aws:PrincipalTag/${tagKey}}`) }]);
       const text = JSON.stringify(statements);
       expect(text).not.toContain('secretsmanager:');
       expect(text).not.toContain('kms:Decrypt');
@@ -128,6 +147,19 @@ describe('functionUsers on PostgreSQL: one least-privilege user per function', (
     }
     // The shared policy naming the master user is attached to no role.
     expect(JSON.stringify(template.findResources('AWS::IAM::Role'))).not.toContain(`"${logicalIdOf(db.connectPolicy)}"`);
+  });
+
+  test('a role shared by functions with different users gets a policy naming each user', () => {
+    const { stack: s, db: d } = newDatabase();
+    const role = new iam.Role(s, 'SharedRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    d.addFunction('First', { ...inlineFunctionProps(), role });
+    d.addFunction('Second', { ...inlineFunctionProps(), role });
+    const t = Template.fromStack(s);
+    const statements = statementsOfRole(t, logicalIdOf(role));
+    const resources = statements.filter(st => st.Action === 'rds-db:connect').map(st => JSON.stringify(st.Resource));
+    expect(resources).toHaveLength(2);
+    expect(resources[0]).toContain('PrincipalTag');
+    expect(resources[1]).toContain('/second"');
   });
 
   test('the proxy uses end-to-end IAM: no secret, and logs in to the instance only as the function users', () => {
@@ -242,15 +274,27 @@ describe('functionUsers in secret mode (iamAuthentication false): a rotated secr
     expect(JSON.stringify(statements)).not.toContain(logicalIdOf(db.secret));
   });
 
-  test('each function reads only its own user\'s secret, decrypting only that secret; none can read the master secret', () => {
+  test('each function reads only its own user\'s secret (tag-matched), decrypting only users\' secrets; none can read the master secret', () => {
+    const [sharedId, shared] = Object.entries(template.findResources('AWS::IAM::ManagedPolicy')).find(([id]) => /^DbUsersLoginPolicy/.test(id))!;
+    const tagKey = /tag (serverless-rds-user-[0-9a-f]{8})/.exec(shared.Properties.Description)![1];
+    expect(shared.Properties.PolicyDocument.Statement[0]).toEqual({
+      Effect: 'Allow',
+      Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      Resource: [{ Ref: secretOf('api') }, { Ref: secretOf('worker') }],
+      // The role's tag names its user; each user's secret carries the same tag.
+      Condition: { StringEquals: { [`aws:ResourceTag/${tagKey}`]: `\${aws:PrincipalTag/${tagKey}}` } },
+    });
+    expect(shared.Properties.PolicyDocument.Statement[1].Condition.StringEquals['kms:EncryptionContext:SecretARN'])
+      .toEqual([{ Ref: secretOf('api') }, { Ref: secretOf('worker') }]);
     for (const [fn, user] of [[api, 'api'], [worker, 'worker']] as const) {
       const variables = template.findResources('AWS::Lambda::Function')[logicalIdOf(fn)].Properties.Environment.Variables;
       expect(variables).toMatchObject({ SERVERLESS_RDS_AUTH: 'secret', SERVERLESS_RDS_USER: user, SERVERLESS_RDS_SECRET_ARN: { Ref: secretOf(user) } });
+      expect(tagOf(template, logicalIdOf(fn.role!), tagKey)).toBe(user);
+      const secret = template.findResources('AWS::SecretsManager::Secret')[secretOf(user)];
+      expect(secret.Properties.Tags).toContainEqual({ Key: tagKey, Value: user });
+      const roleText = JSON.stringify(template.findResources('AWS::IAM::Role')[logicalIdOf(fn.role!)].Properties.ManagedPolicyArns);
+      expect(roleText).toContain(sharedId);
       const statements = statementsOfRole(template, logicalIdOf(fn.role!));
-      const reads = statements.filter(st => JSON.stringify(st.Action).includes('secretsmanager:'));
-      expect(reads).toEqual([{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: secretOf(user) } }]);
-      const decrypt = statements.find(st => st.Action === 'kms:Decrypt');
-      expect(decrypt.Condition.StringEquals['kms:EncryptionContext:SecretARN']).toEqual({ Ref: secretOf(user) });
       expect(JSON.stringify(statements)).not.toContain(logicalIdOf(db.secret));
       expect(JSON.stringify(statements)).not.toContain('rds-db:connect');
     }
@@ -286,7 +330,7 @@ describe('functionUsers in secret mode (iamAuthentication false): a rotated secr
     d.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
     const rogue = new lambda.Function(s, 'Rogue', { ...inlineFunctionProps(), vpc: d.vpc, securityGroups: [d.clientSecurityGroup] });
     // The user's secret, as a consumer would find it in the tree.
-    const secret = d.node.findAll().find((c): c is secretsmanager.Secret => c instanceof secretsmanager.Secret && c.node.path.endsWith('/Users/api/Secret'))!;
+    const secret = d.node.findAll().find((c): c is secretsmanager.Secret => c instanceof secretsmanager.Secret && c.node.path.endsWith('/Users/Members/api/Secret'))!;
     secret.grantRead(rogue);
     expect(() => app.synth()).toThrow(/Rogue[0-9A-F]* can reach the proxy of TestStack\/Db and log in/);
   });

@@ -61,6 +61,8 @@ describe('resources added per wired function', () => {
 
     // THEN
     expect(resourceCount(twoHundred)).toBeLessThan(STACK_RESOURCE_LIMIT);
-    expect(countByType(twoHundred)['AWS::Lambda::Function']).toBe(200);
+    // The 200 wired functions, and the database-users handler with its Provider framework.
+    expect(countByType(twoHundred)['AWS::Lambda::Function']).toBe(202);
+    expect(countByType(twoHundred)['Custom::DatabaseUsers']).toBe(1);
   });
 });
