@@ -17,6 +17,7 @@ import { ConnectionBudget, ConnectionBudgetProps } from '../budget/connection-bu
 import { engineFacts } from '../budget/engine-facts';
 import { DatabaseEngineFamily } from '../budget/engine-family';
 import { functionPolicyStatements, monitoringRole, proxyUserArn, secretReadStatements } from '../database/access-policies';
+import { DatabaseUsers, masterLoginRefused, UserAuthentication } from '../database/database-users';
 import { acknowledgeDefaultPort, acknowledgeMonitoringLogStreams, acknowledgeNetworkInterfaceWildcard } from '../database/nag-acknowledgments';
 import { rotationReachProblems } from '../database/rotation-reach';
 import { ServerlessDatabaseProps } from '../database/serverless-database-props';
@@ -93,6 +94,8 @@ export class ServerlessAuroraCluster extends WiredDatabase {
   private readonly iamAuthentication: boolean;
   private readonly keepOnDelete: RemovalPolicy;
   private dataApiPolicyCache?: iam.IManagedPolicy;
+  /** Per-function database users (`functionUsers`), logged in as by the proxy. */
+  private readonly users?: DatabaseUsers;
 
   constructor(scope: Construct, id: string, props: ServerlessAuroraClusterProps) {
     super(scope, id);
@@ -171,7 +174,24 @@ export class ServerlessAuroraCluster extends WiredDatabase {
     acknowledgeNetworkInterfaceWildcard(functionPolicy);
     this.functionPolicy = functionPolicy;
 
-    if (props.rdsProxy ?? true) {
+    const rdsProxy = props.rdsProxy ?? true;
+    if (props.functionUsers && !rdsProxy) {
+      throw new Error(`${this.node.path}: \`functionUsers\` needs RDS Proxy (\`rdsProxy: false\` leaves only the Data API, which logs in with the secret)`);
+    }
+    if (props.functionUsers ?? rdsProxy) {
+      this.users = new DatabaseUsers(this, 'Users', {
+        engineFamily: this.engineFamily,
+        authentication: this.iamAuthentication ? UserAuthentication.IAM : UserAuthentication.PASSWORD,
+        endpointAddress: this.cluster.clusterEndpoint.hostname, resourceId: this.cluster.clusterResourceIdentifier,
+        database: this.cluster, databaseConnections: this.cluster.connections, port: this.port, databaseName: this.databaseName,
+        masterUsername: this.username, secret: this.secret, encryptionKey: this.encryptionKey, vpc: this.vpc,
+        subnets: this.functionSubnets, secretsManagerEndpoint: props.secretsManagerEndpoint, budgets: [this.budget],
+        logRetention: props.functionLogRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: this.keepOnDelete,
+        rotationInterval: props.rotationInterval ?? Duration.days(30),
+      });
+    }
+
+    if (rdsProxy) {
       const proxySecurityGroup = new ec2.SecurityGroup(this, 'ProxySecurityGroup', {
         vpc: props.vpc, allowAllOutbound: false, description: `RDS Proxy of ${this.node.path}: reachable from functions wired to the writer only`,
       });
@@ -205,7 +225,7 @@ export class ServerlessAuroraCluster extends WiredDatabase {
     new CfnOutput(this, 'MaxConnections', { value: String(this.maxConnections), description: 'max_connections of every instance' });
 
     // The table at synth shows the writer and, below it, the readers.
-    this.node.addValidation({ validate: () => this._validateBudget([], this.readers ? `\n\n${this.readers._table()}` : '') });
+    this.node.addValidation({ validate: () => this._validateBudget([], `${this.readers ? `\n\n${this.readers._table()}` : ''}${this.users?.toTable() ? `\n\n${this.users.toTable()}` : ''}`) });
     const writer = this.cluster.node.findChild('Writer').node.defaultChild as CfnElement;
     BudgetVerifier.register({
       construct: this,
@@ -276,6 +296,9 @@ export class ServerlessAuroraCluster extends WiredDatabase {
    * @param grantee the principal that logs in
    */
   public grantConnect(grantee: iam.IGrantable): iam.Grant {
+    if (this.users) {
+      throw masterLoginRefused(this);
+    }
     if (!this.iamAuthentication || !this.proxy) {
       return this.secret.grantRead(grantee);
     }
@@ -373,19 +396,24 @@ export class ServerlessAuroraCluster extends WiredDatabase {
 
   /** The proxy: TLS and (by default) IAM required, its pool sized by the writer's budget. */
   private createProxy(props: ServerlessAuroraClusterProps, target: rds.IDatabaseCluster, subnets: ec2.SubnetSelection, securityGroup: ec2.ISecurityGroup): rds.DatabaseProxy {
-    const policy = new iam.ManagedPolicy(this, 'ProxyPolicy', {
+    // Without per-function users the proxy reads the master secret; with them the users add their policies.
+    const policy = this.users ? undefined : new iam.ManagedPolicy(this, 'ProxyPolicy', {
       description: `Lets the RDS Proxy of ${this.node.path} read the database credentials`,
       statements: secretReadStatements(this, this.secret, this.encryptionKey),
     });
     const role = new iam.Role(this, 'ProxyRole', {
       assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
       description: `RDS Proxy of ${this.node.path}`,
-      managedPolicies: [policy],
+      managedPolicies: policy ? [policy] : undefined,
     });
-    return new rds.DatabaseProxy(this, 'Proxy', {
+    const iamUsers = this.users?.authentication === UserAuthentication.IAM;
+    const proxy = new rds.DatabaseProxy(this, 'Proxy', {
       proxyTarget: rds.ProxyTarget.fromCluster(target),
       dbProxyName: Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }),
-      secrets: [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
+      // With IAM users the proxy logs in to the cluster with IAM as each user: no secret at all.
+      // With password users, the users' secrets replace this one in the proxy's Auth.
+      secrets: iamUsers ? undefined : [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
+      defaultAuthScheme: iamUsers ? rds.DefaultAuthScheme.IAM_AUTH : undefined,
       role: role.withoutPolicyUpdates(),
       vpc: props.vpc,
       vpcSubnets: subnets,
@@ -398,6 +426,8 @@ export class ServerlessAuroraCluster extends WiredDatabase {
       borrowTimeout: props.proxy?.borrowTimeout ?? Duration.seconds(30),
       idleClientTimeout: props.proxy?.idleClientTimeout ?? Duration.minutes(30),
     });
+    this.users?.useProxy(proxy, role);
+    return proxy;
   }
 
   /**
@@ -428,6 +458,7 @@ export class ServerlessAuroraCluster extends WiredDatabase {
       ...budgetOptions,
       maxConnectionsSource: `${budgetOptions.maxConnectionsSource} (one reader of ${this.shape.readers})`,
     });
+    this.users?.addBudget(budget);
     const readers = AuroraReaders._create(this, 'Readers', {
       budget,
       engineFamily: this.engineFamily,
@@ -481,6 +512,7 @@ export class ServerlessAuroraCluster extends WiredDatabase {
       connectPolicy: this.connectPolicy,
       roleScope,
       tracingPolicy: () => this._tracingPolicy(),
+      functionUsers: this.users,
       connectionEnvironment: () => {
         const environment: Record<string, string> = {
           [e.ENGINE]: this.engineFamily === DatabaseEngineFamily.POSTGRESQL ? 'postgresql' : 'mysql',
@@ -491,7 +523,8 @@ export class ServerlessAuroraCluster extends WiredDatabase {
           [e.REGION]: Stack.of(this).region,
           [e.AUTH]: this.iamAuthentication ? 'iam' : 'secret',
         };
-        if (!this.iamAuthentication) {
+        if (!this.iamAuthentication && !this.users) {
+          // With per-function users each function gets its own user's secret instead.
           environment[e.SECRET_ARN] = this.secret.secretArn;
         }
         return environment;

@@ -28,7 +28,8 @@ export interface UsersHandlerProps {
   readonly secret: secretsmanager.ISecret;
   readonly encryptionKey: kms.IKey;
   readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
-  readonly budget: ConnectionBudget;
+  /** Every budget of the database: the handler can reach each of its instances, so each reserves its connection. */
+  readonly budgets: ConnectionBudget[];
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   /** The users' secrets the handler rotates (none with IAM users). */
@@ -93,7 +94,7 @@ export function createUsersHandler(scope: Construct, props: UsersHandlerProps): 
   cfnHandler.tracingConfig = { mode: 'Active' };
   // One connection at a time (as the master, or as a user testing a rotation), counted in the budget.
   cfnHandler.reservedConcurrentExecutions = 1;
-  props.budget.reserve(USERS_HANDLER_RESERVATION, 1, { consumers: [handler] });
+  for (const budget of props.budgets) reserveHandlerConnection(budget, handler);
 
   const frameworkPolicy = new iam.ManagedPolicy(scope, 'FrameworkPolicy', {
     description: `Provider framework of the database users of ${where}: invokes the handler, logs`,
@@ -122,6 +123,11 @@ export function createUsersHandler(scope: Construct, props: UsersHandlerProps): 
   framework.tracingConfig = { mode: 'Active' };
   acknowledgeUserProviderFindings({ functions: [handler, framework], policies: [handlerPolicy, frameworkPolicy], outsideVpc: framework });
   return { provider, handler, securityGroup };
+}
+
+/** The handler's one connection in `budget`. */
+export function reserveHandlerConnection(budget: ConnectionBudget, handler: lambda.IFunction): void {
+  budget.reserve(USERS_HANDLER_RESERVATION, 1, { consumers: [handler] });
 }
 
 /** Single-user rotation of the users' secrets, with the master's help: only these secrets, only through Secrets Manager. */

@@ -6,10 +6,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { Construct } from 'constructs';
+import { Construct, IDependable } from 'constructs';
 import { kmsViaSecretsManager } from './access-policies';
 import { DatabaseUserOptions } from './database-user-options';
-import { createUsersHandler, UsersHandler } from './database-users-handler';
+import { createUsersHandler, reserveHandlerConnection, UsersHandler } from './database-users-handler';
 import { UserLoginAccess } from './user-login-access';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { DatabaseEngineFamily } from '../budget/engine-family';
@@ -35,6 +35,8 @@ export interface DatabaseUsersProps {
   readonly resourceId: string;
   /** The database's network side, opened to the handler. */
   readonly databaseConnections: ec2.Connections;
+  /** What must exist before the users can be created: the instance, or the cluster with its instances. */
+  readonly database: IDependable;
   readonly port: number;
   readonly databaseName: string;
   readonly masterUsername: string;
@@ -44,12 +46,17 @@ export interface DatabaseUsersProps {
   /** Subnets of the handler, which reaches the instance and Secrets Manager. */
   readonly subnets: ec2.SubnetSelection;
   readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
-  /** The budgets the users' consumers are allocated in (the first also holds the handler's reservation). */
+  /** The budgets the users' consumers are allocated in; each reserves the handler's connection. */
   readonly budgets: ConnectionBudget[];
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   /** How often the password users' secrets rotate (PASSWORD only). */
   readonly rotationInterval: Duration;
+}
+
+/** Why `grantConnect()` is refused on a database with per-function users. */
+export function masterLoginRefused(database: Construct): Error {
+  return new Error(`${database.node.path}: the proxy logs in only as the per-function database users (functionUsers, on by default with RDS Proxy), not as the master user: wire the consumer as a function (addFunction, connectFunction) to give it its own user, or set \`functionUsers: false\``);
 }
 
 /** The wiring calls this for every function it wires when the database has per-function users. */
@@ -91,10 +98,19 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
   /** The proxy's permission to log in as each user (IAM users). */
   private proxyPolicy?: iam.ManagedPolicy;
 
+  private readonly budgets: ConnectionBudget[];
+
   constructor(scope: Construct, id: string, private readonly props: DatabaseUsersProps) {
     super(scope, id);
+    this.budgets = [...props.budgets];
     this.engine = props.engineFamily === DatabaseEngineFamily.POSTGRESQL ? 'postgresql' : 'mysql';
     requireIdentifier(this.engine, 'object', `databaseName of ${scope.node.path}`, props.databaseName);
+  }
+
+  /** Counts the allocations of another budget of the same database (Aurora readers) in the users' limits. */
+  public addBudget(budget: ConnectionBudget): void {
+    this.budgets.push(budget);
+    if (this.handler) reserveHandlerConnection(budget, this.handler.handler);
   }
 
   /** How the users log in. */
@@ -208,7 +224,7 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     this.handler = createUsersHandler(this, {
       vpc: this.props.vpc, subnets: this.props.subnets, databaseConnections: this.props.databaseConnections, port: this.props.port,
       secret: this.props.secret, encryptionKey: this.props.encryptionKey, secretsManagerEndpoint: this.props.secretsManagerEndpoint,
-      budget: this.props.budgets[0], logRetention: this.props.logRetention, removalPolicy: this.props.removalPolicy,
+      budgets: this.budgets, logRetention: this.props.logRetention, removalPolicy: this.props.removalPolicy,
       rotatedSecretArns: this.passwords ? () => this.userSecretArns() : undefined,
     });
     this.resource = new CustomResource(this, 'Resource', {
@@ -225,6 +241,7 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     });
     // The handler reaches the database only once the security group rules on both sides exist.
     for (const group of [...this.props.databaseConnections.securityGroups, this.handler.securityGroup]) this.resource.node.addDependency(group);
+    this.resource.node.addDependency(this.props.database);
     return this.resource;
   }
 
@@ -296,7 +313,7 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
 
   /** The sum of the budget allocations of the user's consumers (at least 1). */
   private connectionLimit(user: UserEntry): number {
-    const total = this.props.budgets.flatMap((b) => b.plan().allocations)
+    const total = this.budgets.flatMap((b) => b.plan().allocations)
       .filter((a) => user.consumers.includes(a.name)).reduce((sum, a) => sum + a.connections, 0);
     return Math.max(1, total);
   }

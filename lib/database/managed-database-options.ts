@@ -94,6 +94,22 @@ export interface ManagedDatabaseOptions extends ConnectionBudgetOptions {
    * @default true
    */
   readonly iamAuthentication?: boolean;
+
+  /**
+   * Whether every function wired through RDS Proxy gets its own least-privilege database user
+   * (see `databaseUser` of the function props), created by a custom resource in the VPC, with a
+   * connection limit the database enforces, equal to the function's budget allocation, and only
+   * the grants asked for. With `iamAuthentication` (the default) the proxy uses IAM from end to
+   * end (`DefaultAuthScheme` IAM_AUTH) and holds no secret: the users have no password, and
+   * neither the functions nor the proxy can read the master secret, which stays for
+   * administration and rotation. Without it, each user has its own secret, registered on the
+   * proxy and rotated by the same custom resource; each function reads only its own user's
+   * secret. Set it to false to let functions log in as the master user (and use
+   * `grantConnect()`).
+   *
+   * @default true with RDS Proxy; not available with another pooler or without a proxy
+   */
+  readonly functionUsers?: boolean;
   /**
    * Pool settings of the RDS Proxy.
    *

@@ -81,18 +81,6 @@ export interface ServerlessDatabaseProps extends ManagedDatabaseOptions {
   readonly databaseInsightsMode?: rds.DatabaseInsightsMode;
 
   /**
-   * Whether every wired function gets its own least-privilege database user (see
-   * `databaseUser` of the function props): created by a custom resource in the VPC, IAM
-   * authentication only, its connection limit enforced by the database and equal to the
-   * function's budget allocation. The proxy then uses end-to-end IAM authentication
-   * (`DefaultAuthScheme` IAM_AUTH) and holds no secret: no function and not the proxy can read
-   * the master secret, which stays for administration and rotation. Requires `iamAuthentication`.
-   *
-   * @default false
-   */
-  readonly functionUsers?: boolean;
-
-  /**
    * What functions connect through: `Pooler.rdsProxy()`, `Pooler.pgBouncer(options)` (PostgreSQL,
    * password from the secret) or `Pooler.none()` (straight to the instance). The synth output and
    * the budget file show the monthly cost of each for the instance class.

@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DatabaseUsers, UserAuthentication } from './database-users';
+import { DatabaseUsers, masterLoginRefused, UserAuthentication } from './database-users';
 import { resolveEngine } from './engine-support';
 import { instanceInsightsSettings } from './monitoring-defaults';
 import { acknowledgeDefaultPort, acknowledgeMonitoringLogStreams, acknowledgeNetworkInterfaceWildcard } from './nag-acknowledgments';
@@ -214,7 +214,7 @@ export class ServerlessDatabase extends WiredDatabase {
         engineFamily: this.engineFamily,
         authentication: this.iamAuthentication ? UserAuthentication.IAM : UserAuthentication.PASSWORD,
         endpointAddress: this.instance.dbInstanceEndpointAddress, resourceId: this.instance.instanceResourceId!,
-        databaseConnections: this.instance.connections, port: this.port, databaseName: this.databaseName,
+        database: this.instance, databaseConnections: this.instance.connections, port: this.port, databaseName: this.databaseName,
         masterUsername: this.username, secret: this.secret, encryptionKey: this.encryptionKey, vpc: this.vpc,
         subnets: this.functionSubnets, secretsManagerEndpoint: props.secretsManagerEndpoint, budgets: [this.budget],
         logRetention: props.functionLogRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: keepOnDelete,
@@ -298,7 +298,7 @@ export class ServerlessDatabase extends WiredDatabase {
    */
   public grantConnect(grantee: iam.IGrantable): iam.Grant {
     if (this.users) {
-      throw new Error(`${this.node.path}: the proxy logs in only as the per-function database users (functionUsers, on by default with RDS Proxy), not as the master user: wire the consumer as a function (addFunction, connectFunction) to give it its own user, or set \`functionUsers: false\``);
+      throw masterLoginRefused(this);
     }
     if (!this.iamAuthentication) {
       return this.secret.grantRead(grantee);
