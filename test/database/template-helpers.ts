@@ -64,15 +64,21 @@ export function templateJson(template: Template): string {
 }
 
 /**
- * `{ Ref }` of the customer-managed policy that lets a role log in as database user `userName`
- * (per-function users): `rds-db:connect` for that user (IAM), or reading its secret (password).
+ * `{ Ref }` of the customer-managed policy that lets a role log in as the database user its tag
+ * names (per-function users), after checking that some role of the template is tagged with
+ * `userName`: `rds-db:connect` for that user (IAM), or reading its secret (password).
  */
 export function userLoginPolicyRef(template: Template, userName: string): { Ref: string } {
   const found = Object.entries(template.findResources('AWS::IAM::ManagedPolicy'))
-    .filter(([, p]) => typeof p.Properties.Description === 'string'
-      && new RegExp(`(as|of) database user ${userName}( |$)`).test(p.Properties.Description));
+    .filter(([, p]) => /the role's tag (serverless-rds-user-[0-9a-f]{8}) names$/.test(String(p.Properties.Description)));
   if (found.length !== 1) {
-    throw new Error(`expected one login policy of database user ${userName}, found ${found.length}`);
+    throw new Error(`expected one shared login policy of the database users, found ${found.length}`);
+  }
+  const tagKey = /tag (serverless-rds-user-[0-9a-f]{8})/.exec(found[0][1].Properties.Description)![1];
+  const tagged = Object.values(template.findResources('AWS::IAM::Role'))
+    .filter(r => (r.Properties.Tags ?? []).some((t: { Key: string; Value: string }) => t.Key === tagKey && t.Value === userName));
+  if (tagged.length === 0) {
+    throw new Error(`no role is tagged ${tagKey}=${userName}`);
   }
   return { Ref: found[0][0] };
 }

@@ -33,9 +33,10 @@ describe('the template check of an Aurora cluster behind the proxy', () => {
     const cluster = db.cluster.node.defaultChild as any;
     cluster.addPropertyOverride('ServerlessV2ScalingConfiguration.MaxCapacity', 8);
     const failure = synthFailure(app);
-    // 1669 (AWS's default for 8 ACU) - 9 reserved - 168 headroom = 1492; the proxy's 94% of 1669 is 1568.
+    // 1669 (AWS's default for 8 ACU) - 9 reserved - 168 headroom = 1492, less 1 direct (the
+    // database-users handler) = 1491; the proxy's 94% of 1669 is 1568.
     expect(failure).toContain('max_connections (template: Aurora Serverless v2 default for 1-8 ACU)   1669');
-    expect(failure).toContain('proxyMaxConnectionsPercent 94 lets the proxy open 1568 connections, but the budget leaves it 1492');
+    expect(failure).toContain('proxyMaxConnectionsPercent 94 lets the proxy open 1568 connections, but the budget leaves it 1491 (capacity 1492 - direct 1)');
     expect(budgetArtifact(app, stack).maxConnections).toBe(1669);
   });
   test('a function outside the budget that can reach the read-only endpoint and log in fails synth', () => {
