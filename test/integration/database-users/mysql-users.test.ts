@@ -69,7 +69,7 @@ describe('database users on MySQL (real MariaDB server)', () => {
 
   test('create: an IAM-identified account requiring TLS, with its connection limit, read-only on its database', async () => {
     const result = await handler(events.create(readOnly));
-    expect(result).toEqual({ PhysicalResourceId: 'reporting', Data: { UserName: 'reporting', Changed: 'true' } });
+    expect(result).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'reporting', Changed: 'true' } });
     expect(await account('reporting')).toEqual({
       plugin: iam.plugin, authentication_string: iam.authenticationString, ssl_type: 'ANY', max_user_connections: 2,
     });
@@ -90,7 +90,7 @@ describe('database users on MySQL (real MariaDB server)', () => {
 
   test('update: grants and limit change; rights no longer wanted are revoked', async () => {
     const wider = { UserName: 'reporting', ConnectionLimit: '3', ReadWriteSchemas: ['users_db'], Privileges: [{ Privileges: ['select'], Schema: 'audit', Table: 'log' }] };
-    expect((await handler(events.update('reporting', wider, readOnly))).Data.Changed).toBe('true');
+    expect((await handler(events.update(wider, readOnly))).Data.Changed).toBe('true');
     expect((await account('reporting')).max_user_connections).toBe(3);
     const c = await login('reporting');
     await c.query('insert into orders (amount) values (5)');
@@ -99,12 +99,12 @@ describe('database users on MySQL (real MariaDB server)', () => {
     await c.end();
 
     const narrower = { UserName: 'reporting', ConnectionLimit: '2', ReadOnlySchemas: ['audit'] };
-    expect((await handler(events.update('reporting', narrower, wider))).Data.Changed).toBe('true');
+    expect((await handler(events.update(narrower, wider))).Data.Changed).toBe('true');
     expect(await grants('reporting')).toEqual([
       expect.stringMatching(/^GRANT SELECT ON `audit`\.\* TO `reporting`@`%`$/),
       expect.stringMatching(/^GRANT USAGE ON \*\.\* TO `reporting`@`%`.*REQUIRE SSL WITH MAX_USER_CONNECTIONS 2$/),
     ]);
-    await handler(events.update('reporting', readOnly, narrower));
+    await handler(events.update(readOnly, narrower));
   });
 
   test('a consumer over its connection limit is refused by the database while other users keep working', async () => {
@@ -121,7 +121,7 @@ describe('database users on MySQL (real MariaDB server)', () => {
   test('by default TLS is verified against the RDS certificate authorities: a server they did not sign is refused', async () => {
     const rdsOnly = createHandler({ secretsManager: secrets.client, mysqlIamAuth: iam });
     await expect(rdsOnly(events.create({ UserName: 'tls_probe', ConnectionLimit: '1' }))).rejects.toThrow(
-      /^Creating database user "tls_probe" on mysql database "users_db" at 127\.0\.0\.1:\d+ failed: .*certificate/);
+      /^Creating database users "tls_probe" on mysql database "users_db" at 127\.0\.0\.1:\d+ failed: .*certificate/);
     expect(await account('tls_probe')).toBeUndefined();
   });
 
@@ -153,7 +153,7 @@ describe('database users on MySQL (real MariaDB server)', () => {
 
     // A failed update gives the existing account back its identity, limit and grants.
     const before = [await account('reporting'), await grants('reporting')];
-    await expect(handler(events.update('reporting', { ...failing, UserName: 'reporting', ConnectionLimit: '9' }, readOnly)))
+    await expect(handler(events.update({ ...failing, UserName: 'reporting', ConnectionLimit: '9' }, readOnly)))
       .rejects.toThrow(/Updating database user "reporting".*no_such_table.*undone/);
     expect([await account('reporting'), await grants('reporting')]).toEqual(before);
   });
@@ -165,7 +165,7 @@ describe('database users on MySQL (real MariaDB server)', () => {
     expect((await account('ops_boss')).max_user_connections).toBe(0);
   });
 
-  test('concurrent creates all succeed', async () => {
+  test('concurrent requests on one server all succeed: changes of users are serialized', async () => {
     const names = ['worker_a', 'worker_b', 'worker_c', 'worker_d'];
     const results = await Promise.all(names.map((UserName) => handler(events.create({ UserName, ConnectionLimit: '1', ReadWriteSchemas: ['users_db'] }))));
     expect(results.map((r) => r.Data.Changed)).toEqual(['true', 'true', 'true', 'true']);
@@ -173,10 +173,10 @@ describe('database users on MySQL (real MariaDB server)', () => {
   });
 
   test('delete: the account is gone; deleting again or a foreign id does nothing', async () => {
-    expect(await handler(events.delete('reporting', readOnly))).toEqual({ PhysicalResourceId: 'reporting', Data: { UserName: 'reporting', Changed: 'true' } });
+    expect(await handler(events.delete(readOnly))).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'reporting', Changed: 'true' } });
     expect(await account('reporting')).toBeUndefined();
-    expect((await handler(events.delete('reporting', readOnly))).Data.Changed).toBe('false');
-    expect((await handler(events.delete('2026/12/01/[$LATEST]abc', { UserName: 'api', ConnectionLimit: '3' }))).Data.Changed).toBe('false');
+    expect((await handler(events.delete(readOnly))).Data.Changed).toBe('false');
+    expect((await handler(events.delete({ UserName: 'api', ConnectionLimit: '3' }, '2026/12/01/[$LATEST]abc'))).Data.Changed).toBe('false');
     expect((await account('api')).max_user_connections).toBe(3);
     expect(new Set(secrets.calls())).toEqual(new Set([MASTER_SECRET_ARN]));
   });

@@ -80,7 +80,7 @@ describe('database users on PostgreSQL (real server)', () => {
 
   test('create: an IAM login role with its connection limit, read-only on its schema, no password', async () => {
     const result = await handler(events.create(readOnlySales));
-    expect(result).toEqual({ PhysicalResourceId: 'reporting', Data: { UserName: 'reporting', Changed: 'true' } });
+    expect(result).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'reporting', Changed: 'true' } });
     expect(secrets.calls()).toContain(MASTER_SECRET_ARN);
     expect(await roleFacts('reporting')).toBe('reporting login=true limit=2 password=false iam=true');
     const c = await login('reporting');
@@ -103,7 +103,7 @@ describe('database users on PostgreSQL (real server)', () => {
 
   test('update: grants and limit change; rights no longer wanted are revoked', async () => {
     const wider = { UserName: 'reporting', ConnectionLimit: '3', ReadWriteSchemas: ['sales'], Privileges: [{ Privileges: ['select'], Schema: 'audit', Table: 'log' }] };
-    expect((await handler(events.update('reporting', wider, readOnlySales))).Data.Changed).toBe('true');
+    expect((await handler(events.update(wider, readOnlySales))).Data.Changed).toBe('true');
     expect(await roleFacts('reporting')).toBe('reporting login=true limit=3 password=false iam=true');
     const c = await login('reporting');
     await c.query('insert into sales.orders (amount) values (5)'); // uses the sequence too
@@ -112,7 +112,7 @@ describe('database users on PostgreSQL (real server)', () => {
     await c.end();
 
     const narrower = { UserName: 'reporting', ConnectionLimit: '2', ReadOnlySchemas: ['audit'] };
-    expect((await handler(events.update('reporting', narrower, wider))).Data.Changed).toBe('true');
+    expect((await handler(events.update(narrower, wider))).Data.Changed).toBe('true');
     expect(await can('reporting', 'sales.orders', 'SELECT')).toBe(false);
     expect(await can('reporting', 'sales.orders', 'INSERT')).toBe(false);
     expect(await can('reporting', 'audit.secret_notes', 'SELECT')).toBe(true);
@@ -120,7 +120,7 @@ describe('database users on PostgreSQL (real server)', () => {
       `select n.nspname from pg_default_acl d join pg_namespace n on n.oid = d.defaclnamespace
        cross join lateral aclexplode(d.defaclacl) a where a.grantee = 'reporting'::regrole`);
     expect(defaults).toEqual([{ nspname: 'audit' }]);
-    await handler(events.update('reporting', readOnlySales, narrower));
+    await handler(events.update(readOnlySales, narrower));
   });
 
   test('a consumer over its connection limit is refused by the database while other users keep working', async () => {
@@ -139,7 +139,7 @@ describe('database users on PostgreSQL (real server)', () => {
   test('by default TLS is verified against the RDS certificate authorities: a server they did not sign is refused', async () => {
     const rdsOnly = createHandler({ secretsManager: secrets.client });
     await expect(rdsOnly(events.create({ UserName: 'tls_probe', ConnectionLimit: '1' }))).rejects.toThrow(
-      /^Creating database user "tls_probe" on postgresql database "users_db" at 127\.0\.0\.1:\d+ failed: .*certificate/);
+      /^Creating database users "tls_probe" on postgresql database "users_db" at 127\.0\.0\.1:\d+ failed: .*certificate/);
     expect(await roleFacts('tls_probe')).toBeUndefined();
   });
 
@@ -169,7 +169,7 @@ describe('database users on PostgreSQL (real server)', () => {
 
     // A failed update leaves the existing user exactly as it was.
     const before = await inUsersDb(`select * from information_schema.role_table_grants where grantee = 'reporting' order by 1, 2, 3, 4, 5, 6`);
-    await expect(handler(events.update('reporting', { ...failing, UserName: 'reporting', ConnectionLimit: '9' }, readOnlySales))).rejects.toThrow(/Updating database user "reporting".*no_such_schema/);
+    await expect(handler(events.update({ ...failing, UserName: 'reporting', ConnectionLimit: '9' }, readOnlySales))).rejects.toThrow(/Updating database user "reporting".*no_such_schema/);
     expect(await roleFacts('reporting')).toBe('reporting login=true limit=2 password=false iam=true');
     expect(await inUsersDb(`select * from information_schema.role_table_grants where grantee = 'reporting' order by 1, 2, 3, 4, 5, 6`)).toEqual(before);
   });
@@ -180,7 +180,7 @@ describe('database users on PostgreSQL (real server)', () => {
     expect((await server.adminQuery(`select rolcreaterole, rolconnlimit from pg_roles where rolname = 'ops_admin'`))[0]).toEqual({ rolcreaterole: true, rolconnlimit: -1 });
   });
 
-  test('concurrent creates (CloudFormation creates users in parallel) all succeed', async () => {
+  test('concurrent requests on one server all succeed: changes of users are serialized', async () => {
     const names = ['worker_a', 'worker_b', 'worker_c', 'worker_d'];
     const results = await Promise.all(names.map((UserName) => handler(events.create({ UserName, ConnectionLimit: '1', ReadWriteSchemas: ['sales'] }))));
     expect(results.map((r) => r.Data.Changed)).toEqual(['true', 'true', 'true', 'true']);
@@ -188,13 +188,13 @@ describe('database users on PostgreSQL (real server)', () => {
   });
 
   test('delete: the user and its rights are gone; deleting again or a foreign id does nothing', async () => {
-    expect(await handler(events.delete('reporting', readOnlySales))).toEqual({ PhysicalResourceId: 'reporting', Data: { UserName: 'reporting', Changed: 'true' } });
+    expect(await handler(events.delete(readOnlySales))).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'reporting', Changed: 'true' } });
     expect(await roleFacts('reporting')).toBeUndefined();
-    expect((await handler(events.delete('reporting', readOnlySales))).Data.Changed).toBe('false');
+    expect((await handler(events.delete(readOnlySales))).Data.Changed).toBe('false');
     // A failed create reports another physical id: its delete must not drop a same-named user.
-    expect((await handler(events.delete('2026/12/01/[$LATEST]abc', { UserName: 'api', ConnectionLimit: '3' }))).Data.Changed).toBe('false');
+    expect((await handler(events.delete({ UserName: 'api', ConnectionLimit: '3' }, '2026/12/01/[$LATEST]abc'))).Data.Changed).toBe('false');
     expect(await roleFacts('api')).toBe('api login=true limit=3 password=false iam=true');
     // Properties that never validated never created anything.
-    expect((await handler(events.delete('x"; drop', { UserName: 'x"; drop', ConnectionLimit: '1' }))).Data.Changed).toBe('false');
+    expect((await handler(events.delete({ UserName: 'x"; drop', ConnectionLimit: '1' }))).Data.Changed).toBe('false');
   });
 });

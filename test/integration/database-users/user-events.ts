@@ -1,7 +1,7 @@
 import { inspect } from 'util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { UserResourceEvent } from '../../../lib/handlers/database-users';
+import type { UsersResourceEvent } from '../../../lib/handlers/database-users';
 
 export const MASTER_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-master-AbCdEf';
 
@@ -14,24 +14,45 @@ export function masterSecretsManager(master: { user: string; password: string })
   return { client, calls: () => mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId ?? '') };
 }
 
-/** Custom resource events as CloudFormation sends them: every scalar a string. */
+/** One entry of `Users`: UserName, ConnectionLimit, ReadOnlySchemas, ReadWriteSchemas, Privileges, PasswordSecretArn. */
+export type UserFields = Record<string, unknown>;
+
+/**
+ * Custom resource events as CloudFormation sends them (every scalar a string): the shared
+ * properties (the base, then `shared`) and `Users`, the list given, or the one user given.
+ */
 export class UserEvents {
   constructor(private readonly base: Record<string, unknown>) {}
 
-  public properties(overrides: Record<string, unknown>): Record<string, unknown> {
-    return { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:provider', ...this.base, MasterSecretArn: MASTER_SECRET_ARN, ...overrides };
+  /** The resource's physical id: `database-users:<Database>`. */
+  public physicalId(database: unknown = this.base.Database): string {
+    return `database-users:${database}`;
   }
 
-  public create(overrides: Record<string, unknown>): UserResourceEvent {
-    return { RequestType: 'Create', ResourceProperties: this.properties(overrides) };
+  public properties(users: UserFields | UserFields[], shared: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:provider', ...this.base, MasterSecretArn: MASTER_SECRET_ARN, ...shared,
+      Users: Array.isArray(users) ? users : [users],
+    };
   }
 
-  public update(physicalId: string, overrides: Record<string, unknown>, old: Record<string, unknown>): UserResourceEvent {
-    return { RequestType: 'Update', PhysicalResourceId: physicalId, ResourceProperties: this.properties(overrides), OldResourceProperties: this.properties(old) };
+  public create(users: UserFields | UserFields[], shared: Record<string, unknown> = {}): UsersResourceEvent {
+    return { RequestType: 'Create', ResourceProperties: this.properties(users, shared) };
   }
 
-  public delete(physicalId: string, overrides: Record<string, unknown>): UserResourceEvent {
-    return { RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: this.properties(overrides) };
+  /** An update from `old` to `users`; `options.oldShared` are the old shared properties (a moved database). */
+  public update(
+    users: UserFields | UserFields[], old: UserFields | UserFields[],
+    options: { physicalId?: string; shared?: Record<string, unknown>; oldShared?: Record<string, unknown> } = {},
+  ): UsersResourceEvent {
+    return {
+      RequestType: 'Update', PhysicalResourceId: options.physicalId ?? this.physicalId(options.oldShared?.Database),
+      ResourceProperties: this.properties(users, options.shared), OldResourceProperties: this.properties(old, options.oldShared),
+    };
+  }
+
+  public delete(users: UserFields | UserFields[], physicalId: string = this.physicalId()): UsersResourceEvent {
+    return { RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: this.properties(users) };
   }
 }
 
