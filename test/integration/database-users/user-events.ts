@@ -1,5 +1,6 @@
 import { inspect } from 'util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { UsersResourceEvent } from '../../../lib/handlers/database-users';
 
@@ -54,6 +55,29 @@ export class UserEvents {
   public delete(users: UserFields | UserFields[], physicalId: string = this.physicalId()): UsersResourceEvent {
     return { RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: this.properties(users) };
   }
+}
+
+/** The fields an entry of `Users` may have (the shared ones are given once, next to `Users`). */
+const USER_FIELDS = ['UserName', 'ConnectionLimit', 'ReadOnlySchemas', 'ReadWriteSchemas', 'Privileges', 'PasswordSecretArn'];
+
+/**
+ * The database users resource of a synthesized template, checked against the handler's contract:
+ * exactly one `Custom::DatabaseUsers` (the template's only database) and no one-user resource of
+ * the previous contract; the shared properties given once; every entry of `Users` made of the
+ * per-user fields only, with a connection limit CloudFormation sends as a string.
+ */
+export function synthesizedUsersResource(template: Template): { Engine: string; Database: string; Users: UserFields[] } {
+  expect(Object.keys(template.findResources('Custom::DatabaseUser'))).toEqual([]);
+  const resources = Object.values(template.findResources('Custom::DatabaseUsers'));
+  expect(resources).toHaveLength(1);
+  const properties = resources[0].Properties;
+  expect(Object.keys(properties).sort()).toEqual(['Database', 'Engine', 'Host', 'MasterSecretArn', 'Port', 'ServiceToken', 'Users']);
+  expect(Array.isArray(properties.Users)).toBe(true);
+  for (const user of properties.Users as UserFields[]) {
+    expect(USER_FIELDS).toEqual(expect.arrayContaining(Object.keys(user)));
+    expect(user).toEqual(expect.objectContaining({ UserName: expect.any(String), ConnectionLimit: expect.stringMatching(/^[1-9]\d*$/) }));
+  }
+  return { Engine: properties.Engine, Database: properties.Database, Users: properties.Users };
 }
 
 /** Names that try to break out of an identifier or a privilege list. */
