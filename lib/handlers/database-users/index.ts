@@ -42,12 +42,24 @@ export interface UsersResourceResponse {
   /** `database-users:<Database>`: the same while the users change. */
   readonly PhysicalResourceId: string;
   readonly Data: {
-    /** The listed user names, comma-separated, in order. */
+    /**
+     * The listed user names, comma-separated, in order. Cut short to
+     * {@link MAX_USER_NAMES_LENGTH} characters, ending in `(+N more)`, when they are longer: a
+     * response to CloudFormation holds at most 4096 bytes.
+     */
     readonly UserNames: string;
     /** Whether any user was created, changed or dropped. */
     readonly Changed: 'true' | 'false';
   };
 }
+
+/**
+ * The longest `UserNames` returned (user names are ASCII), and the longest failure message, in
+ * bytes: with the rest of the response (ids, and the log reference the Provider framework adds to
+ * a failure reason) they stay well within the 4096 bytes CloudFormation accepts.
+ */
+export const MAX_USER_NAMES_LENGTH = 2000;
+export const MAX_MESSAGE_LENGTH = 2000;
 
 /** Either caller's event: told apart by `RequestType` (CloudFormation) and `Step` (Secrets Manager). */
 export type DatabaseUsersEvent = UsersResourceEvent | SecretRotationEvent;
@@ -133,7 +145,7 @@ async function onDelete(deps: HandlerDependencies, event: UsersResourceEvent): P
     }
     if (failures.length > 0) {
       job.at(failures[0].userName);
-      job.aftermath = failures.slice(1).map((f) => `; dropping "${f.userName}" failed too: ${job.describe(f.error)}`).join('');
+      job.aftermath = few(failures.slice(1).map((f) => `; dropping "${f.userName}" failed too: ${job.describe(f.error)}`), 3, (n) => `; ${n} more failed too`).join('');
       throw failures[0].error;
     }
     return dropped;
@@ -153,10 +165,22 @@ function validListOrNone(properties: Record<string, unknown> | undefined): UserL
 }
 
 function response(list: UserList, changed: boolean): UsersResourceResponse {
-  return {
-    PhysicalResourceId: physicalIdOf(list.database),
-    Data: { UserNames: list.users.map((u) => u.userName).join(','), Changed: changed ? 'true' : 'false' },
-  };
+  return { PhysicalResourceId: physicalIdOf(list.database), Data: { UserNames: userNames(list), Changed: changed ? 'true' : 'false' } };
+}
+
+/** `a,b,c`; when longer than MAX_USER_NAMES_LENGTH, the names that fit and `(+N more)` (never a user name). */
+function userNames(list: UserList): string {
+  const names = list.users.map((u) => u.userName);
+  if (names.join(',').length <= MAX_USER_NAMES_LENGTH) return names.join(',');
+  const shown: string[] = [];
+  let length = 0;
+  for (const name of names) {
+    // Room is kept for ",(+500 more)".
+    if (length + name.length + 1 > MAX_USER_NAMES_LENGTH - 12) break;
+    shown.push(name);
+    length += name.length + 1;
+  }
+  return [...shown, `(+${names.length - shown.length} more)`].join(',');
 }
 
 /**
@@ -212,14 +236,28 @@ async function rollBack(db: UserDatabase, job: Job, created: readonly string[], 
   }
   const notes = [
     ...(droppedAgain.length > 0 ? [`dropped again the users this request had created: ${quoted(droppedAgain)}`] : []),
-    ...failures,
+    ...few(failures, 3, (n) => `${n} more failed too`),
     ...(updated.length > 0 ? [`already applied and kept: ${quoted(updated)}`] : []),
     ...(dropped.length > 0 ? [`already dropped: ${quoted(dropped)}`] : []),
   ];
   return notes.map((note) => `; ${note}`).join('');
 }
 
-const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', ');
+/** `text` if it has at most `maxBytes` bytes (UTF-8), else its start and `… (cut short)` in that many. */
+function cutShort(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  const marker = '… (cut short)';
+  // A character cut in two decodes as a replacement character (3 bytes): hence 3 bytes to spare.
+  return `${Buffer.from(text).subarray(0, maxBytes - Buffer.byteLength(marker) - 3).toString('utf8')}${marker}`;
+}
+
+/** The first `max` items, and `more(n)` for the `n` left out. */
+function few(items: readonly string[], max: number, more: (n: number) => string): string[] {
+  return items.length <= max ? [...items] : [...items.slice(0, max), more(items.length - max)];
+}
+
+/** `"a", "b"`; at most ten names, then `and N more`. */
+const quoted = (names: readonly string[]) => few(names.map((n) => `"${n}"`), 10, (n) => `and ${n} more`).join(', ');
 
 /**
  * IAM without a password secret. With one: its password, and whether the user already logs in
@@ -253,8 +291,7 @@ class Job {
 
   constructor(private readonly verb: 'Creating' | 'Updating' | 'Dropping', private readonly list: UserList) {
     const names = list.users.map((u) => u.userName);
-    const shown = names.length > 5 ? `${quoted(names.slice(0, 5))} and ${names.length - 5} more` : quoted(names);
-    this.action = names.length === 0 ? `${verb} database users` : `${verb} database users ${shown}`;
+    this.action = names.length === 0 ? `${verb} database users` : `${verb} database users ${quoted(names)}`;
   }
 
   /** The work is now on `userName`. */
@@ -301,8 +338,10 @@ class Job {
         await connection.end().catch(() => undefined);
       }
     } catch (error) {
-      // CloudFormation shows this message as the resource's failure reason.
-      throw new Error(`${this.action} on ${describeTarget(list)} failed: ${this.describe(error)}${redact(this.aftermath, this.secrets)}`, { cause: error });
+      // CloudFormation shows this message as the resource's failure reason: passwords are redacted
+      // before it is cut short, so no part of one remains.
+      const message = `${this.action} on ${describeTarget(list)} failed: ${this.describe(error)}${redact(this.aftermath, this.secrets)}`;
+      throw new Error(cutShort(message, MAX_MESSAGE_LENGTH), { cause: error });
     }
   }
 

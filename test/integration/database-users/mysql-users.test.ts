@@ -1,6 +1,6 @@
 import { Connection, createConnection } from 'mysql2/promise';
 import { failureOf, INJECTION_ATTEMPTS, MASTER_SECRET_ARN, masterSecretsManager, UserEvents } from './user-events';
-import { createHandler, MAX_USERS } from '../../../lib/handlers/database-users';
+import { createHandler, MAX_MESSAGE_LENGTH, MAX_USER_NAMES_LENGTH, MAX_USERS } from '../../../lib/handlers/database-users';
 import { MysqlIamAuth } from '../../../lib/handlers/database-users/mysql-users';
 import { MariaDbServer, startMariaDb } from '../servers';
 
@@ -375,6 +375,37 @@ describe('database users on MySQL (real MariaDB server)', () => {
       const after = await accounts();
       expect(after.filter((row) => row.user !== 'Case_User' && row.user !== 'case_user')).toEqual(usersBefore);
       expect(after.length).toBe(usersBefore.length + 2);
+    });
+    test('a long list: the user names returned and a failure message stay within what CloudFormation accepts', async () => {
+      const long = [...Array(70)].map((_, i) => ({ UserName: `long_user_${String(i).padStart(2, '0')}_${'x'.repeat(19)}`, ConnectionLimit: '1' }));
+      expect(long.map((u) => u.UserName).join(',').length).toBeGreaterThan(MAX_USER_NAMES_LENGTH);
+      const created = await handler(events.create(long));
+      expect(created.Data.UserNames.length).toBeLessThanOrEqual(MAX_USER_NAMES_LENGTH);
+      const names = created.Data.UserNames.split(',');
+      const more = names.pop()!;
+      expect(names).toEqual(long.slice(0, names.length).map((u) => u.UserName));
+      expect(more).toBe(`(+${long.length - names.length} more)`);
+
+      const rolling = [...Array(30)].map((_, i) => ({ UserName: `roll_${String(i).padStart(2, '0')}_${'y'.repeat(19)}`, ConnectionLimit: '1' }));
+      const message = await messageOf(handler(events.create([...rolling, { UserName: 'roll_fail', ConnectionLimit: '1', Privileges: noSuchTable }])));
+      expect(message.startsWith(failedAt('Creating', 'roll_fail'))).toBe(true);
+      expect(message).toContain(`; dropped again the users this request had created: ${rolling.slice(0, 10).map((u) => `"${u.UserName}"`).join(', ')}, and 20 more`);
+      expect(Buffer.byteLength(message)).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH);
+      expect(Number((await server.adminQuery(`select count(*) as n from mysql.user where user like 'roll\\_%'`))[0].n)).toBe(0);
+      expect((await handler(events.delete(long))).Data.Changed).toBe('true');
+    });
+
+    test('delete tries every listed user before it fails, and names each failure', async () => {
+      const stuck = [{ UserName: 'stuck_a', ConnectionLimit: '1' }, { UserName: 'free', ConnectionLimit: '1' }, { UserName: 'stuck_b', ConnectionLimit: '1' }];
+      await handler(events.create(stuck));
+      await server.adminQuery(`grant create user on *.* to 'stuck_a'@'%'`);
+      await server.adminQuery(`grant create user on *.* to 'stuck_b'@'%'`);
+      expect(await messageOf(handler(events.delete(stuck)))).toBe(
+        `${failedAt('Dropping', 'stuck_a')}account 'stuck_a'@'%' has administrative privileges; it is not a consumer user and is not dropped; dropping "stuck_b" failed too: account 'stuck_b'@'%' has administrative privileges; it is not a consumer user and is not dropped`);
+      expect(await account('free')).toBeUndefined();
+      await server.adminQuery(`revoke create user on *.* from 'stuck_a'@'%'`);
+      await server.adminQuery(`revoke create user on *.* from 'stuck_b'@'%'`);
+      expect((await handler(events.delete(stuck))).Data.Changed).toBe('true');
     });
   });
 });

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { failureOf, INJECTION_ATTEMPTS, MASTER_SECRET_ARN, masterSecretsManager, UserEvents } from './user-events';
-import { createHandler, MAX_USERS } from '../../../lib/handlers/database-users';
+import { createHandler, MAX_MESSAGE_LENGTH, MAX_USER_NAMES_LENGTH, MAX_USERS } from '../../../lib/handlers/database-users';
 import { postgresUserFingerprint } from '../../../lib/handlers/database-users/postgres-users';
 import { startPostgres, PostgresServer } from '../servers';
 
@@ -387,6 +387,37 @@ describe('database users on PostgreSQL (real server)', () => {
       expect(await messageOf(handler(events.create([fine, { UserName: master.user, ConnectionLimit: '1' }])))).toBe(`${failedAt('Creating', master.user)}"${master.user}" is the master user`);
       expect(await server.adminQuery('select rolname from pg_roles order by 1')).toEqual(
         [...rolesBefore, { rolname: 'Case_User' }, { rolname: 'case_user' }].sort((a, b) => a.rolname < b.rolname ? -1 : a.rolname > b.rolname ? 1 : 0));
+    });
+    test('a long list: the user names returned and a failure message stay within what CloudFormation accepts', async () => {
+      const long = [...Array(40)].map((_, i) => ({ UserName: `long_user_${String(i).padStart(2, '0')}_${'x'.repeat(47)}`, ConnectionLimit: '1' }));
+      expect(long.map((u) => u.UserName).join(',').length).toBeGreaterThan(MAX_USER_NAMES_LENGTH);
+      const created = await handler(events.create(long));
+      expect(created.Data.UserNames.length).toBeLessThanOrEqual(MAX_USER_NAMES_LENGTH);
+      const names = created.Data.UserNames.split(',');
+      const more = names.pop()!;
+      expect(names).toEqual(long.slice(0, names.length).map((u) => u.UserName));
+      expect(more).toBe(`(+${long.length - names.length} more)`);
+
+      const rolling = [...Array(30)].map((_, i) => ({ UserName: `roll_${String(i).padStart(2, '0')}_${'y'.repeat(47)}`, ConnectionLimit: '1' }));
+      const message = await messageOf(handler(events.create([...rolling, { UserName: 'roll_fail', ConnectionLimit: '1', ReadOnlySchemas: ['no_such_schema'] }])));
+      expect(message.startsWith(failedAt('Creating', 'roll_fail'))).toBe(true);
+      expect(message).toContain(`; dropped again the users this request had created: ${rolling.slice(0, 10).map((u) => `"${u.UserName}"`).join(', ')}, and 20 more`);
+      expect(Buffer.byteLength(message)).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH);
+      expect(Number((await server.adminQuery(`select count(*)::int as n from pg_roles where rolname like 'roll\\_%'`))[0].n)).toBe(0);
+      expect((await handler(events.delete(long))).Data.Changed).toBe('true');
+    });
+
+    test('delete tries every listed user before it fails, and names each failure', async () => {
+      const stuck = [{ UserName: 'stuck_a', ConnectionLimit: '1' }, { UserName: 'free', ConnectionLimit: '1' }, { UserName: 'stuck_b', ConnectionLimit: '1' }];
+      await handler(events.create(stuck));
+      await server.adminQuery('alter role stuck_a createrole');
+      await server.adminQuery('alter role stuck_b createrole');
+      expect(await messageOf(handler(events.delete(stuck)))).toBe(
+        `${failedAt('Dropping', 'stuck_a')}role "stuck_a" has administrative attributes; it is not a consumer user and is not dropped; dropping "stuck_b" failed too: role "stuck_b" has administrative attributes; it is not a consumer user and is not dropped`);
+      expect(await roleFacts('free')).toBeUndefined();
+      await server.adminQuery('alter role stuck_a nocreaterole');
+      await server.adminQuery('alter role stuck_b nocreaterole');
+      expect((await handler(events.delete(stuck))).Data.Changed).toBe('true');
     });
   });
 });
