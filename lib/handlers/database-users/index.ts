@@ -1,47 +1,73 @@
 /**
  * One Lambda handler for two callers. As the custom resource handler (Provider framework
- * `onEvent`), it creates, updates and drops one least-privilege database login user: IAM
- * authentication or a password from a secret, a connection limit, and grants. As the rotation
- * function of a password user's secret (Secrets Manager), it rotates that password.
+ * `onEvent`), it creates, updates and drops the least-privilege database login users of one
+ * database, all held by one resource (`Users`), each with IAM authentication or a password from
+ * a secret, a connection limit, and grants. As the rotation function of a password user's secret
+ * (Secrets Manager), it rotates that password.
  * Bundled at package build; runs in the database's VPC and logs in with the master secret.
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidIdentifierError } from '../../private/sql-identifiers';
 import { connectMysql, connectPostgres, describeTarget } from './connections';
 import { HandlerDependencies } from './dependencies';
-import { readMasterCredentials } from './master-credentials';
-import { applyMysqlUser, dropMysqlUser, RDS_MYSQL_IAM_AUTH } from './mysql-users';
+import { MasterCredentials, readMasterCredentials } from './master-credentials';
+import { applyMysqlUser, dropMysqlUser, mysqlUserExists, RDS_MYSQL_IAM_AUTH } from './mysql-users';
 import { describeDatabaseError, UserOutcome } from './outcome';
 import { readUserPassword, redact, UserAuthentication } from './passwords';
-import { applyPostgresUser, dropPostgresUser } from './postgres-users';
+import { applyPostgresUser, dropPostgresUser, postgresUserExists } from './postgres-users';
 import { rotateSecret, SecretRotationEvent } from './rotation';
 import { DatabaseTls, rdsTls } from './tls';
+import { parseUserList, physicalIdOf, sameDatabase, UserList } from './user-list';
 import { logInAsUser } from './user-login';
-import { parseUserSpec, UserSpec } from './user-spec';
+import { UserSpec } from './user-spec';
 
 export type { HandlerDependencies } from './dependencies';
 export type { RotationStep, SecretRotationEvent } from './rotation';
+export { MAX_USERS, physicalIdOf } from './user-list';
 
-/** The parts of a CloudFormation custom resource event the handler reads. */
-export interface UserResourceEvent {
+/**
+ * The parts of a CloudFormation custom resource event the handler reads. `ResourceProperties`:
+ * `Engine`, `Host`, `Port`, `Database`, `MasterSecretArn`, and `Users`, a list of users each
+ * with `UserName`, `ConnectionLimit`, `ReadOnlySchemas`, `ReadWriteSchemas`, `Privileges` and
+ * optionally `PasswordSecretArn` (every scalar a string, as CloudFormation sends them).
+ */
+export interface UsersResourceEvent {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
   readonly ResourceProperties: Record<string, unknown>;
   readonly OldResourceProperties?: Record<string, unknown>;
   readonly PhysicalResourceId?: string;
 }
 
-export interface UserResourceResponse {
+export interface UsersResourceResponse {
+  /** `database-users:<Database>`: the same while the users change. */
   readonly PhysicalResourceId: string;
-  readonly Data: { readonly UserName: string; readonly Changed: string };
+  readonly Data: {
+    /**
+     * The listed user names, comma-separated, in order. Cut short to
+     * {@link MAX_USER_NAMES_LENGTH} characters, ending in `(+N more)`, when they are longer: a
+     * response to CloudFormation holds at most 4096 bytes.
+     */
+    readonly UserNames: string;
+    /** Whether any user was created, changed or dropped. */
+    readonly Changed: 'true' | 'false';
+  };
 }
 
+/**
+ * The longest `UserNames` returned (user names are ASCII), and the longest failure message, in
+ * bytes: with the rest of the response (ids, and the log reference the Provider framework adds to
+ * a failure reason) they stay well within the 4096 bytes CloudFormation accepts.
+ */
+export const MAX_USER_NAMES_LENGTH = 2000;
+export const MAX_MESSAGE_LENGTH = 2000;
+
 /** Either caller's event: told apart by `RequestType` (CloudFormation) and `Step` (Secrets Manager). */
-export type DatabaseUsersEvent = UserResourceEvent | SecretRotationEvent;
+export type DatabaseUsersEvent = UsersResourceEvent | SecretRotationEvent;
 
 export interface DatabaseUsersHandler {
-  (event: UserResourceEvent): Promise<UserResourceResponse>;
+  (event: UsersResourceEvent): Promise<UsersResourceResponse>;
   (event: SecretRotationEvent): Promise<void>;
-  (event: DatabaseUsersEvent): Promise<UserResourceResponse | void>;
+  (event: DatabaseUsersEvent): Promise<UsersResourceResponse | void>;
 }
 
 export function createHandler(overrides: Partial<HandlerDependencies> = {}): DatabaseUsersHandler {
@@ -51,10 +77,10 @@ export function createHandler(overrides: Partial<HandlerDependencies> = {}): Dat
     postgresIamRole: overrides.postgresIamRole ?? 'rds_iam',
     mysqlIamAuth: overrides.mysqlIamAuth ?? RDS_MYSQL_IAM_AUTH,
   };
-  const handle = async (event: DatabaseUsersEvent): Promise<UserResourceResponse | void> => {
+  const handle = async (event: DatabaseUsersEvent): Promise<UsersResourceResponse | void> => {
     const fields = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
     if ('RequestType' in fields && !('Step' in fields)) {
-      return onResourceEvent(deps, event as UserResourceEvent);
+      return onResourceEvent(deps, event as UsersResourceEvent);
     }
     if ('Step' in fields && !('RequestType' in fields)) {
       return rotateSecret(deps, event as SecretRotationEvent);
@@ -64,39 +90,174 @@ export function createHandler(overrides: Partial<HandlerDependencies> = {}): Dat
   return handle as DatabaseUsersHandler;
 }
 
-async function onResourceEvent(deps: HandlerDependencies, event: UserResourceEvent): Promise<UserResourceResponse> {
-  if (event.RequestType === 'Delete') {
-    return onDelete(deps, event);
+/**
+ * Create: applies every listed user. Update: applies every listed user, then drops the users of
+ * the old list that are no longer listed, when both lists are in the same database; when the
+ * database moved, the old one is left alone (a new database name is a new physical id, and
+ * CloudFormation then deletes the old resource, which drops its users). A failure drops again the
+ * users this request created; users it changed keep their change until CloudFormation rolls back
+ * with an Update to the old list. Everything is validated before the database is touched.
+ */
+async function onResourceEvent(deps: HandlerDependencies, event: UsersResourceEvent): Promise<UsersResourceResponse> {
+  switch (event.RequestType) {
+    case 'Create': {
+      const list = parseUserList(event.ResourceProperties);
+      return response(list, await converge(deps, 'Creating', list, []));
+    }
+    case 'Update': {
+      const list = parseUserList(event.ResourceProperties);
+      const old = validListOrNone(event.OldResourceProperties);
+      const listed = new Set(list.users.map((u) => u.userName));
+      const removed = old !== undefined && sameDatabase(old, list)
+        ? old.users.map((u) => u.userName).filter((userName) => !listed.has(userName))
+        : [];
+      return response(list, await converge(deps, 'Updating', list, removed));
+    }
+    case 'Delete':
+      return onDelete(deps, event);
+    default:
+      throw new Error(`Unknown RequestType ${JSON.stringify(event.RequestType)}: expected Create, Update or Delete`);
   }
-  const spec = parseUserSpec(event.ResourceProperties);
-  const verb = event.RequestType === 'Create' ? 'Creating' : 'Updating';
-  const outcome = await withDatabase(deps, spec, `${verb} database user "${spec.userName}"`, async (db, tls, secrets) => {
-    const auth = await authenticationOf(deps, spec, tls, secrets);
-    return db.apply(spec, auth);
-  });
-  return response(spec.userName, outcome);
 }
 
-async function onDelete(deps: HandlerDependencies, event: UserResourceEvent): Promise<UserResourceResponse> {
-  let spec: UserSpec;
+/**
+ * Drops every listed user (one already gone is fine), trying all of them before reporting a
+ * failure. Nothing is dropped when the physical id is not this resource's (a failed create reports
+ * another id, and it dropped what it created) or when the properties never validated (they never
+ * created anything).
+ */
+async function onDelete(deps: HandlerDependencies, event: UsersResourceEvent): Promise<UsersResourceResponse> {
+  const list = validListOrNone(event.ResourceProperties);
+  if (list === undefined || event.PhysicalResourceId !== physicalIdOf(list.database)) {
+    return { PhysicalResourceId: event.PhysicalResourceId ?? 'none', Data: { UserNames: '', Changed: 'false' } };
+  }
+  if (list.users.length === 0) return response(list, false);
+  const job = new Job('Dropping', list);
+  const changed = await job.run(deps, async (db) => {
+    let dropped = false;
+    const failures: Array<{ userName: string; error: unknown }> = [];
+    for (const { userName } of list.users) {
+      try {
+        dropped = (await db.drop(userName)).changed || dropped;
+      } catch (error) {
+        failures.push({ userName, error });
+      }
+    }
+    if (failures.length > 0) {
+      job.at(failures[0].userName);
+      job.aftermath = few(failures.slice(1).map((f) => `; dropping "${f.userName}" failed too: ${job.describe(f.error)}`), 3, (n) => `; ${n} more failed too`).join('');
+      throw failures[0].error;
+    }
+    return dropped;
+  });
+  return response(list, changed);
+}
+
+/** The list, or undefined when the properties never validated (such a list never created a user). */
+function validListOrNone(properties: Record<string, unknown> | undefined): UserList | undefined {
+  if (properties === undefined) return undefined;
   try {
-    spec = parseUserSpec(event.ResourceProperties);
+    return parseUserList(properties);
   } catch (error) {
-    // Properties that never validated never created a user: nothing to drop.
-    if (error instanceof InvalidIdentifierError) return response(event.PhysicalResourceId ?? 'none', { changed: false });
+    if (error instanceof InvalidIdentifierError) return undefined;
     throw error;
   }
-  if (event.PhysicalResourceId !== spec.userName) {
-    // A failed create reports another id; this resource never owned a user of that name.
-    return response(event.PhysicalResourceId ?? 'none', { changed: false });
-  }
-  const outcome = await withDatabase(deps, spec, `Dropping database user "${spec.userName}"`, (db) => db.drop(spec));
-  return response(spec.userName, outcome);
 }
 
-function response(userName: string, outcome: UserOutcome): UserResourceResponse {
-  return { PhysicalResourceId: userName, Data: { UserName: userName, Changed: String(outcome.changed) } };
+function response(list: UserList, changed: boolean): UsersResourceResponse {
+  return { PhysicalResourceId: physicalIdOf(list.database), Data: { UserNames: userNames(list), Changed: changed ? 'true' : 'false' } };
 }
+
+/** `a,b,c`; when longer than MAX_USER_NAMES_LENGTH, the names that fit and `(+N more)` (never a user name). */
+function userNames(list: UserList): string {
+  const names = list.users.map((u) => u.userName);
+  if (names.join(',').length <= MAX_USER_NAMES_LENGTH) return names.join(',');
+  const shown: string[] = [];
+  let length = 0;
+  for (const name of names) {
+    // Room is kept for ",(+500 more)".
+    if (length + name.length + 1 > MAX_USER_NAMES_LENGTH - 12) break;
+    shown.push(name);
+    length += name.length + 1;
+  }
+  return [...shown, `(+${names.length - shown.length} more)`].join(',');
+}
+
+/**
+ * Applies every user of `list` in order, then drops `removed`, over one master connection. On a
+ * failure, drops again each user that did not exist before this request (never one that did),
+ * the failing one included in case its own undoing failed, and says so in the message.
+ */
+async function converge(deps: HandlerDependencies, verb: 'Creating' | 'Updating', list: UserList, removed: readonly string[]): Promise<boolean> {
+  if (list.users.length === 0 && removed.length === 0) return false;
+  const job = new Job(verb, list);
+  return job.run(deps, async (db, tls) => {
+    const passwords = new Map<string, string>();
+    for (const spec of list.users) {
+      if (spec.passwordSecretArn === undefined) continue;
+      job.at(spec.userName);
+      const password = await readUserPassword(deps.secretsManager, spec.passwordSecretArn, spec.userName);
+      job.secrets.push(password);
+      passwords.set(spec.userName, password);
+    }
+    const created: string[] = [];
+    const updated: string[] = [];
+    const dropped: string[] = [];
+    try {
+      for (const spec of list.users) {
+        job.at(spec.userName);
+        const existed = await db.exists(spec.userName);
+        if (!existed) created.push(spec.userName);
+        const outcome = await db.apply(spec, await authenticationOf(spec, tls, passwords.get(spec.userName)));
+        if (existed && outcome.changed) updated.push(spec.userName);
+      }
+      for (const userName of removed) {
+        job.at(userName, 'Dropping');
+        if ((await db.drop(userName)).changed) dropped.push(userName);
+      }
+    } catch (error) {
+      job.aftermath = await rollBack(db, job, created, updated, dropped);
+      throw error;
+    }
+    return created.length + updated.length + dropped.length > 0;
+  });
+}
+
+/** Drops the users this request created (latest first); returns what happened, for the message. */
+async function rollBack(db: UserDatabase, job: Job, created: readonly string[], updated: readonly string[], dropped: readonly string[]): Promise<string> {
+  const droppedAgain: string[] = [];
+  const failures: string[] = [];
+  for (const userName of [...created].reverse()) {
+    try {
+      if ((await db.drop(userName)).changed) droppedAgain.unshift(userName);
+    } catch (error) {
+      failures.unshift(`dropping "${userName}" again failed: ${job.describe(error)}`);
+    }
+  }
+  const notes = [
+    ...(droppedAgain.length > 0 ? [`dropped again the users this request had created: ${quoted(droppedAgain)}`] : []),
+    ...few(failures, 3, (n) => `${n} more failed too`),
+    ...(updated.length > 0 ? [`already applied and kept: ${quoted(updated)}`] : []),
+    ...(dropped.length > 0 ? [`already dropped: ${quoted(dropped)}`] : []),
+  ];
+  return notes.map((note) => `; ${note}`).join('');
+}
+
+/** `text` if it has at most `maxBytes` bytes (UTF-8), else its start and `… (cut short)` in that many. */
+function cutShort(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text) <= maxBytes) return text;
+  const marker = '… (cut short)';
+  // A character cut in two decodes as a replacement character (3 bytes): hence 3 bytes to spare.
+  return `${Buffer.from(text).subarray(0, maxBytes - Buffer.byteLength(marker) - 3).toString('utf8')}${marker}`;
+}
+
+/** The first `max` items, and `more(n)` for the `n` left out. */
+function few(items: readonly string[], max: number, more: (n: number) => string): string[] {
+  return items.length <= max ? [...items] : [...items.slice(0, max), more(items.length - max)];
+}
+
+/** `"a", "b"`; at most ten names, then `and N more`. */
+const quoted = (names: readonly string[]) => few(names.map((n) => `"${n}"`), 10, (n) => `and ${n} more`).join(', ');
 
 /**
  * IAM without a password secret. With one: its password, and whether the user already logs in
@@ -104,58 +265,93 @@ function response(userName: string, outcome: UserOutcome): UserResourceResponse 
  * and the RDS master is none). The login must have been asked for the password: a pg_hba `trust`
  * line proves nothing. Any refusal (no such user yet, another password, IAM only) means it is set.
  */
-async function authenticationOf(deps: HandlerDependencies, spec: UserSpec, tls: DatabaseTls, secrets: string[]): Promise<UserAuthentication> {
-  if (spec.passwordSecretArn === undefined) return { method: 'iam' };
-  const password = await readUserPassword(deps.secretsManager, spec.passwordSecretArn, spec.userName);
-  secrets.push(password);
+async function authenticationOf(spec: UserSpec, tls: DatabaseTls, password: string | undefined): Promise<UserAuthentication> {
+  if (password === undefined) return { method: 'iam' };
   const alreadySet = await logInAsUser(spec, tls, spec.userName, password).then((login) => login.passwordAsked, () => false);
   return { method: 'password', password, alreadySet };
 }
 
+/** The users of one database, through the master's connection. */
 interface UserDatabase {
+  exists(userName: string): Promise<boolean>;
   apply(spec: UserSpec, auth: UserAuthentication): Promise<UserOutcome>;
-  drop(spec: UserSpec): Promise<UserOutcome>;
+  drop(userName: string): Promise<UserOutcome>;
 }
 
 /**
- * Opens a TLS connection as the master user, runs `work`, closes it; errors say what failed, where
- * and why, with every password `work` adds to `secrets` (and the master's) redacted.
+ * One request's work on the database, and what its failure message says: what was being done
+ * (`action`, moved along with `at`), why, with every password read redacted, and what was undone
+ * or kept (`aftermath`).
  */
-async function withDatabase(
-  deps: HandlerDependencies, spec: UserSpec, action: string,
-  work: (db: UserDatabase, tls: DatabaseTls, secrets: string[]) => Promise<UserOutcome>,
-): Promise<UserOutcome> {
-  const secrets: string[] = [];
-  try {
-    const master = await readMasterCredentials(deps.secretsManager, spec.masterSecretArn);
-    secrets.push(master.password);
-    if (master.username.toLowerCase() === spec.userName.toLowerCase()) {
-      throw new InvalidIdentifierError(`"${spec.userName}" is the master user`);
-    }
-    const tls = deps.tls(spec);
-    if (spec.engine === 'postgresql') {
-      const client = await connectPostgres(spec, tls, master.username, master.password);
+class Job {
+  /** Every password read (the master's, the users'): none appears in a message. */
+  public readonly secrets: string[] = [];
+  public aftermath = '';
+  private action: string;
+
+  constructor(private readonly verb: 'Creating' | 'Updating' | 'Dropping', private readonly list: UserList) {
+    const names = list.users.map((u) => u.userName);
+    this.action = names.length === 0 ? `${verb} database users` : `${verb} database users ${quoted(names)}`;
+  }
+
+  /** The work is now on `userName`. */
+  public at(userName: string, verb: 'Creating' | 'Updating' | 'Dropping' = this.verb): void {
+    this.action = `${verb} database user "${userName}"`;
+  }
+
+  /** An error's explanation without any password. */
+  public describe(error: unknown): string {
+    return redact(describeDatabaseError(error), this.secrets);
+  }
+
+  /**
+   * Reads the master secret, refuses a listed user that is the master, opens a TLS connection as
+   * the master, runs `work`, closes it. A failure says what failed, where and why.
+   */
+  public async run<T>(deps: HandlerDependencies, work: (db: UserDatabase, tls: DatabaseTls) => Promise<T>): Promise<T> {
+    const list = this.list;
+    try {
+      const master = await readMasterCredentials(deps.secretsManager, list.masterSecretArn);
+      this.secrets.push(master.password);
+      this.refuseMaster(master);
+      const tls = deps.tls(list);
+      if (list.engine === 'postgresql') {
+        const client = await connectPostgres(list, tls, master.username, master.password);
+        try {
+          return await work({
+            exists: (userName) => postgresUserExists(client, userName),
+            apply: (spec, auth) => applyPostgresUser(client, spec, deps.postgresIamRole, auth),
+            drop: (userName) => dropPostgresUser(client, userName, list.database),
+          }, tls);
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      }
+      const connection = await connectMysql(list, tls, master.username, master.password);
       try {
         return await work({
-          apply: (s, auth) => applyPostgresUser(client, s, deps.postgresIamRole, auth),
-          drop: (s) => dropPostgresUser(client, s.userName, s.database),
-        }, tls, secrets);
+          exists: (userName) => mysqlUserExists(connection, userName),
+          apply: (spec, auth) => applyMysqlUser(connection, spec, deps.mysqlIamAuth, auth),
+          drop: (userName) => dropMysqlUser(connection, userName),
+        }, tls);
       } finally {
-        await client.end().catch(() => undefined);
+        await connection.end().catch(() => undefined);
+      }
+    } catch (error) {
+      // CloudFormation shows this message as the resource's failure reason: passwords are redacted
+      // before it is cut short, so no part of one remains.
+      const message = `${this.action} on ${describeTarget(list)} failed: ${this.describe(error)}${redact(this.aftermath, this.secrets)}`;
+      throw new Error(cutShort(message, MAX_MESSAGE_LENGTH), { cause: error });
+    }
+  }
+
+  private refuseMaster(master: MasterCredentials): void {
+    for (const { userName } of this.list.users) {
+      if (master.username.toLowerCase() === userName.toLowerCase()) {
+        this.at(userName);
+        throw new InvalidIdentifierError(`"${userName}" is the master user`);
       }
     }
-    const connection = await connectMysql(spec, tls, master.username, master.password);
-    try {
-      return await work({
-        apply: (s, auth) => applyMysqlUser(connection, s, deps.mysqlIamAuth, auth),
-        drop: (s) => dropMysqlUser(connection, s.userName),
-      }, tls, secrets);
-    } finally {
-      await connection.end().catch(() => undefined);
-    }
-  } catch (error) {
-    // CloudFormation shows this message as the resource's failure reason.
-    throw new Error(`${action} on ${describeTarget(spec)} failed: ${redact(describeDatabaseError(error), secrets)}`, { cause: error });
   }
 }
 

@@ -144,6 +144,11 @@ export async function dropMysqlUser(connection: Connection, userName: string): P
   });
 }
 
+/** Whether the account exists (accounts belong to the server, not to a database). */
+export async function mysqlUserExists(connection: Connection, userName: string): Promise<boolean> {
+  return (await readAccount(connection, userName)) !== undefined;
+}
+
 /** The account's identity, limit and rights as facts (empty when it does not exist). */
 export async function mysqlUserFingerprint(connection: Connection, userName: string): Promise<string[]> {
   const account = await readAccount(connection, userName);

@@ -33,6 +33,11 @@ export async function postgresUserFingerprint(client: Client, userName: string):
   return (await client.query<{ fact: string }>(FINGERPRINT, [userName])).rows.map((r) => r.fact);
 }
 
+/** Whether a role of that name exists (in the whole cluster: roles are not per database). */
+export async function postgresUserExists(client: Client, userName: string): Promise<boolean> {
+  return ((await client.query(USER_OID, [userName])).rowCount ?? 0) > 0;
+}
+
 /**
  * Creates or updates a login role so that it has exactly the rights of `spec`, in one
  * transaction: on any error nothing of it remains (PostgreSQL's DDL and GRANTs are transactional).

@@ -13,13 +13,17 @@ export interface PrivilegeGrant {
   readonly table?: string;
 }
 
-/** One database login user as the custom resource describes it, validated. */
-export interface UserSpec {
+/** The database the users are in, and the master secret to log in with, validated. */
+export interface UserDatabaseTarget {
   readonly engine: Engine;
   readonly host: string;
   readonly port: number;
   readonly database: string;
   readonly masterSecretArn: string;
+}
+
+/** One database login user as the custom resource describes it, validated. */
+export interface UserSpec extends UserDatabaseTarget {
   readonly userName: string;
   /** Connections the database accepts for this user at once. */
   readonly connectionLimit: number;
@@ -38,22 +42,15 @@ export interface UserSpec {
  * and validates every name and number before anything reaches the database.
  */
 export function parseUserSpec(properties: Record<string, unknown>): UserSpec {
-  const engine = properties.Engine;
-  if (engine !== 'postgresql' && engine !== 'mysql') {
-    throw new InvalidIdentifierError(`Engine must be 'postgresql' or 'mysql', got ${JSON.stringify(engine)}`);
-  }
+  const target = parseDatabaseTarget(properties);
+  const { engine, database } = target;
   const schema = (what: string) => (value: unknown) => requireIdentifier(engine, 'object', what, value);
-  const database = requireIdentifier(engine, 'object', 'Database name', properties.Database);
   const defaultSchema = engine === 'postgresql' ? 'public' : database;
   const readOnlySchemas = list(properties.ReadOnlySchemas, 'ReadOnlySchemas').map(schema('Read-only schema'));
   const readWriteSchemas = list(properties.ReadWriteSchemas, 'ReadWriteSchemas').map(schema('Read-write schema'));
   const privileges = list(properties.Privileges, 'Privileges').map((entry, i) => parseGrant(engine, entry, i, defaultSchema));
   return {
-    engine,
-    host: requireString(properties.Host, 'Host'),
-    port: wholeNumber(properties.Port, 'Port', 1, 65535),
-    database,
-    masterSecretArn: requireString(properties.MasterSecretArn, 'MasterSecretArn'),
+    ...target,
     userName: requireUserName(engine, properties.UserName),
     connectionLimit: wholeNumber(properties.ConnectionLimit, 'ConnectionLimit', 1, 100_000),
     readOnlySchemas,
@@ -61,6 +58,21 @@ export function parseUserSpec(properties: Record<string, unknown>): UserSpec {
     privileges,
     passwordSecretArn: properties.PasswordSecretArn === undefined || properties.PasswordSecretArn === ''
       ? undefined : requireString(properties.PasswordSecretArn, 'PasswordSecretArn'),
+  };
+}
+
+/** Reads and validates `Engine`, `Host`, `Port`, `Database` and `MasterSecretArn`. */
+export function parseDatabaseTarget(properties: Record<string, unknown>): UserDatabaseTarget {
+  const engine = properties.Engine;
+  if (engine !== 'postgresql' && engine !== 'mysql') {
+    throw new InvalidIdentifierError(`Engine must be 'postgresql' or 'mysql', got ${JSON.stringify(engine)}`);
+  }
+  return {
+    engine,
+    host: requireString(properties.Host, 'Host'),
+    port: wholeNumber(properties.Port, 'Port', 1, 65535),
+    database: requireIdentifier(engine, 'object', 'Database name', properties.Database),
+    masterSecretArn: requireString(properties.MasterSecretArn, 'MasterSecretArn'),
   };
 }
 
@@ -90,7 +102,8 @@ function parseGrant(engine: Engine, entry: unknown, index: number, defaultSchema
   };
 }
 
-function list(value: unknown, what: string): unknown[] {
+/** A list property; absent or `''` counts as empty. */
+export function list(value: unknown, what: string): unknown[] {
   if (value === undefined || value === '') return [];
   if (!Array.isArray(value)) throw new InvalidIdentifierError(`${what} must be a list`);
   return value;

@@ -96,7 +96,7 @@ describe('password users and secret rotation on MySQL (real MariaDB server)', ()
     // Quotes and a backslash: the password reaches the server only as an escaped literal.
     const password = `O'Brien\\"-${newPassword()}`;
     const arn = userSecret('app_pw', password);
-    expect(await handler(events.create(appPw(arn)))).toEqual({ PhysicalResourceId: 'app_pw', Data: { UserName: 'app_pw', Changed: 'true' } });
+    expect(await handler(events.create(appPw(arn)))).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'app_pw', Changed: 'true' } });
     expect(await account('app_pw')).toEqual({
       plugin: 'mysql_native_password', authentication_string: await nativeHash(password), ssl_type: 'ANY', max_user_connections: 2,
     });
@@ -114,7 +114,7 @@ describe('password users and secret rotation on MySQL (real MariaDB server)', ()
   test('re-run with the same secret value: no change, the account stays as it is', async () => {
     const before = [await account('app_pw'), await fingerprint('app_pw')];
     expect((await handler(events.create(appPw(secretArn('app_pw'))))).Data.Changed).toBe('false');
-    expect((await handler(events.update('app_pw', appPw(secretArn('app_pw')), appPw(secretArn('app_pw'))))).Data.Changed).toBe('false');
+    expect((await handler(events.update(appPw(secretArn('app_pw')), appPw(secretArn('app_pw'))))).Data.Changed).toBe('false');
     expect([await account('app_pw'), await fingerprint('app_pw')]).toEqual(before);
   });
 
@@ -137,7 +137,7 @@ describe('password users and secret rotation on MySQL (real MariaDB server)', ()
     const old = fake.value(arn).password;
     const next = newPassword();
     fake.putVersion(arn, { ...fake.value(arn), password: next }, ['AWSCURRENT']);
-    expect((await handler(events.update('app_pw', appPw(arn), appPw(arn)))).Data.Changed).toBe('true');
+    expect((await handler(events.update(appPw(arn), appPw(arn)))).Data.Changed).toBe('true');
     await (await login('app_pw', next)).end();
     await expect(login('app_pw', old)).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
     expect((await account('app_pw')).max_user_connections).toBe(2);
@@ -151,15 +151,15 @@ describe('password users and secret rotation on MySQL (real MariaDB server)', ()
 
     const password = newPassword();
     const withPassword = { ...iamProps, PasswordSecretArn: userSecret('switcher', password) };
-    expect((await handler(events.update('switcher', withPassword, iamProps))).Data.Changed).toBe('true');
+    expect((await handler(events.update(withPassword, iamProps))).Data.Changed).toBe('true');
     expect(await account('switcher')).toEqual({
       plugin: 'mysql_native_password', authentication_string: await nativeHash(password), ssl_type: 'ANY', max_user_connections: 1,
     });
     await expect(login('switcher', token)).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
     await (await login('switcher', password)).end();
-    expect((await handler(events.update('switcher', withPassword, withPassword))).Data.Changed).toBe('false');
+    expect((await handler(events.update(withPassword, withPassword))).Data.Changed).toBe('false');
 
-    expect((await handler(events.update('switcher', iamProps, withPassword))).Data.Changed).toBe('true');
+    expect((await handler(events.update(iamProps, withPassword))).Data.Changed).toBe('true');
     expect(await account('switcher')).toEqual({ plugin: iam.plugin, authentication_string: iam.authenticationString, ssl_type: 'ANY', max_user_connections: 1 });
     await (await login('switcher', token)).end();
     await expect(login('switcher', password)).rejects.toMatchObject({ code: 'ER_ACCESS_DENIED_ERROR' });
@@ -171,7 +171,7 @@ describe('password users and secret rotation on MySQL (real MariaDB server)', ()
     const before = [await account('comp_user'), await fingerprint('comp_user')];
     const failing = { ...iamProps, ConnectionLimit: '3', PasswordSecretArn: userSecret('comp_user', `it's-${newPassword()}`),
       Privileges: [{ Privileges: ['SELECT'], Schema: 'users_db', Table: 'no_such_table' }] };
-    expect(await failure(handler(events.update('comp_user', failing, iamProps)))).toMatch(new RegExp(
+    expect(await failure(handler(events.update(failing, iamProps)))).toMatch(new RegExp(
       `^Updating database user "comp_user" on mysql database "users_db" at 127\\.0\\.0\\.1:${server.port} failed: ` +
       "Table 'users_db\\.no_such_table' doesn't exist \\(\\d completed statement\\(s\\) undone\\)$"));
     expect([await account('comp_user'), await fingerprint('comp_user')]).toEqual(before);
@@ -223,7 +223,7 @@ describe('password users and secret rotation on MySQL (real MariaDB server)', ()
     await c.end();
     expect(await fingerprint('rotating')).toEqual(before);
     expect(await account('rotating')).toEqual({ ...row, authentication_string: await nativeHash(pending.password) });
-    expect((await handler(events.update('rotating', rotatingProps(arn), rotatingProps(arn)))).Data.Changed).toBe('false');
+    expect((await handler(events.update(rotatingProps(arn), rotatingProps(arn)))).Data.Changed).toBe('false');
   });
 
   test('every step re-run is harmless, during a rotation and after it', async () => {

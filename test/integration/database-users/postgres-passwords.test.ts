@@ -124,7 +124,7 @@ describe('password users and secret rotation on PostgreSQL (real server)', () =>
     await logStatements('all');
     const password = newPassword();
     const arn = userSecret('app_pw', password);
-    expect(await handler(events.create(appPw(arn)))).toEqual({ PhysicalResourceId: 'app_pw', Data: { UserName: 'app_pw', Changed: 'true' } });
+    expect(await handler(events.create(appPw(arn)))).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'app_pw', Changed: 'true' } });
     await logStatements('none');
     expect(await roleFacts('app_pw')).toBe('app_pw login=true limit=2 password=true iam=false');
     expect(await storedPassword('app_pw')).toMatch(/^SCRAM-SHA-256\$4096:[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=:[A-Za-z0-9+/]{43}=$/);
@@ -147,7 +147,7 @@ describe('password users and secret rotation on PostgreSQL (real server)', () =>
   test('re-run with the same secret value: no change, the stored verifier is kept', async () => {
     const before = [await storedPassword('app_pw'), await roleFacts('app_pw'), await fingerprint('app_pw')];
     expect((await handler(events.create(appPw(secretArn('app_pw'))))).Data.Changed).toBe('false');
-    expect((await handler(events.update('app_pw', appPw(secretArn('app_pw')), appPw(secretArn('app_pw'))))).Data.Changed).toBe('false');
+    expect((await handler(events.update(appPw(secretArn('app_pw')), appPw(secretArn('app_pw'))))).Data.Changed).toBe('false');
     expect([await storedPassword('app_pw'), await roleFacts('app_pw'), await fingerprint('app_pw')]).toEqual(before);
   });
 
@@ -156,7 +156,7 @@ describe('password users and secret rotation on PostgreSQL (real server)', () =>
     const old = fake.value(arn).password;
     const next = newPassword();
     fake.putVersion(arn, { ...fake.value(arn), password: next }, ['AWSCURRENT']);
-    expect((await handler(events.update('app_pw', appPw(arn), appPw(arn)))).Data.Changed).toBe('true');
+    expect((await handler(events.update(appPw(arn), appPw(arn)))).Data.Changed).toBe('true');
     await (await login('app_pw', next)).end();
     await expect(login('app_pw', old)).rejects.toMatchObject({ code: '28P01' });
   });
@@ -171,16 +171,16 @@ describe('password users and secret rotation on PostgreSQL (real server)', () =>
 
     const password = newPassword();
     const withPassword = { ...iam, PasswordSecretArn: userSecret('switcher', password) };
-    expect((await handler(events.update('switcher', withPassword, iam))).Data.Changed).toBe('true');
+    expect((await handler(events.update(withPassword, iam))).Data.Changed).toBe('true');
     expect(await roleFacts('switcher')).toBe('switcher login=true limit=1 password=true iam=false');
     await expect(login('switcher')).rejects.toMatchObject({ passwordAsked: true });
     const asPasswordUser = await login('switcher', password);
     expect(asPasswordUser.passwordAsked).toBe(true);
     expect((await asPasswordUser.query('select count(*)::int as n from sales.orders')).rows[0].n).toBe(2);
     await asPasswordUser.end();
-    expect((await handler(events.update('switcher', withPassword, withPassword))).Data.Changed).toBe('false');
+    expect((await handler(events.update(withPassword, withPassword))).Data.Changed).toBe('false');
 
-    expect((await handler(events.update('switcher', iam, withPassword))).Data.Changed).toBe('true');
+    expect((await handler(events.update(iam, withPassword))).Data.Changed).toBe('true');
     expect(await roleFacts('switcher')).toBe('switcher login=true limit=1 password=false iam=true');
     const backToIam = await login('switcher');
     expect(backToIam.passwordAsked).toBe(false);
@@ -245,7 +245,7 @@ describe('password users and secret rotation on PostgreSQL (real server)', () =>
     await c.end();
     expect([await fingerprint('rotating'), await roleFacts('rotating')]).toEqual(before);
     // The custom resource sees the rotated value as its own: applying it again changes nothing.
-    expect((await handler(events.update('rotating', rotatingProps(arn), rotatingProps(arn)))).Data.Changed).toBe('false');
+    expect((await handler(events.update(rotatingProps(arn), rotatingProps(arn)))).Data.Changed).toBe('false');
   });
 
   test('every step re-run is harmless, during a rotation and after it', async () => {

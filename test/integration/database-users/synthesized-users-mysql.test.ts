@@ -2,7 +2,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
-import { masterSecretsManager, UserEvents } from './user-events';
+import { masterSecretsManager, synthesizedUsersResource, UserEvents } from './user-events';
 import { createHandler } from '../../../lib/handlers/database-users';
 import { ServerlessMysqlPool } from '../../../runtime/mysql';
 import { inlineFunctionProps, MYSQL_8_0, newDatabase } from '../../helpers';
@@ -42,10 +42,11 @@ describe('synthesized function users on a real MariaDB', () => {
       mysqlIamAuth: { plugin: 'mysql_native_password', authenticationString: hash },
     });
     const events = new UserEvents({ Host: server.host, Port: String(server.port) });
-    for (const resource of Object.values(template.findResources('Custom::DatabaseUser'))) {
-      const { Engine, Database, UserName, ConnectionLimit, ReadOnlySchemas, ReadWriteSchemas, Privileges } = resource.Properties;
-      await handler(events.create({ Engine, Database, UserName, ConnectionLimit, ReadOnlySchemas, ReadWriteSchemas, Privileges }));
-    }
+    // One resource holds every user of the database; the instance address and master secret are local.
+    const { Engine, Database, Users } = synthesizedUsersResource(template);
+    expect(Users.map((user) => user.UserName).sort()).toEqual(['api', 'report']);
+    const created = await handler(events.create(Users, { Engine, Database }));
+    expect(created.PhysicalResourceId).toBe(`database-users:${Database}`);
   });
 
   afterAll(async () => {

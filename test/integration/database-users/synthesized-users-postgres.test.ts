@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Client } from 'pg';
-import { masterSecretsManager, UserEvents } from './user-events';
+import { masterSecretsManager, synthesizedUsersResource, UserEvents } from './user-events';
 import { createHandler } from '../../../lib/handlers/database-users';
 import { ServerlessPostgresPool } from '../../../runtime/postgres';
 import { inlineFunctionProps, newDatabase } from '../../helpers';
@@ -12,8 +12,9 @@ import { PostgresServer, startPostgres } from '../servers';
 const ROOT = path.join(__dirname, '..', '..', '..');
 
 /**
- * From the synthesized template to the database: the user properties CloudFormation would send
- * for two wired functions are applied to a real PostgreSQL, and each function's runtime helper,
+ * From the synthesized template to the database: the properties CloudFormation would send for the
+ * database's one users resource (`Custom::DatabaseUsers`, listing the users of two wired functions)
+ * are applied to a real PostgreSQL, and each function's runtime helper,
  * configured from its synthesized environment, logs in as its own user and stays within the
  * limit its budget allocation set. Only the instance address and the master secret are local.
  */
@@ -45,10 +46,11 @@ describe('synthesized function users on a real PostgreSQL', () => {
 
     const handler = createHandler({ secretsManager: masterSecretsManager(master).client, tls: () => ({ ca: server.caPem, servername: 'localhost' }) });
     const events = new UserEvents({ Host: server.host, Port: String(server.port) });
-    for (const resource of Object.values(template.findResources('Custom::DatabaseUser'))) {
-      const { Engine, Database, UserName, ConnectionLimit, ReadOnlySchemas, ReadWriteSchemas, Privileges } = resource.Properties;
-      await handler(events.create({ Engine, Database, UserName, ConnectionLimit, ReadOnlySchemas, ReadWriteSchemas, Privileges }));
-    }
+    // One resource holds every user of the database; the instance address and master secret are local.
+    const { Engine, Database, Users } = synthesizedUsersResource(template);
+    expect(Users.map((user) => user.UserName).sort()).toEqual(['api', 'report']);
+    const created = await handler(events.create(Users, { Engine, Database }));
+    expect(created.PhysicalResourceId).toBe(`database-users:${Database}`);
   });
 
   afterAll(async () => {

@@ -1,7 +1,8 @@
 import { inspect } from 'util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { UserResourceEvent } from '../../../lib/handlers/database-users';
+import type { UsersResourceEvent } from '../../../lib/handlers/database-users';
 
 export const MASTER_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-master-AbCdEf';
 
@@ -14,25 +15,69 @@ export function masterSecretsManager(master: { user: string; password: string })
   return { client, calls: () => mock.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId ?? '') };
 }
 
-/** Custom resource events as CloudFormation sends them: every scalar a string. */
+/** One entry of `Users`: UserName, ConnectionLimit, ReadOnlySchemas, ReadWriteSchemas, Privileges, PasswordSecretArn. */
+export type UserFields = Record<string, unknown>;
+
+/**
+ * Custom resource events as CloudFormation sends them (every scalar a string): the shared
+ * properties (the base, then `shared`) and `Users`, the list given, or the one user given.
+ */
 export class UserEvents {
   constructor(private readonly base: Record<string, unknown>) {}
 
-  public properties(overrides: Record<string, unknown>): Record<string, unknown> {
-    return { ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:provider', ...this.base, MasterSecretArn: MASTER_SECRET_ARN, ...overrides };
+  /** The resource's physical id: `database-users:<Database>`. */
+  public physicalId(database: unknown = this.base.Database): string {
+    return `database-users:${database}`;
   }
 
-  public create(overrides: Record<string, unknown>): UserResourceEvent {
-    return { RequestType: 'Create', ResourceProperties: this.properties(overrides) };
+  public properties(users: UserFields | UserFields[], shared: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      ServiceToken: 'arn:aws:lambda:eu-west-1:123456789012:function:provider', ...this.base, MasterSecretArn: MASTER_SECRET_ARN, ...shared,
+      Users: Array.isArray(users) ? users : [users],
+    };
   }
 
-  public update(physicalId: string, overrides: Record<string, unknown>, old: Record<string, unknown>): UserResourceEvent {
-    return { RequestType: 'Update', PhysicalResourceId: physicalId, ResourceProperties: this.properties(overrides), OldResourceProperties: this.properties(old) };
+  public create(users: UserFields | UserFields[], shared: Record<string, unknown> = {}): UsersResourceEvent {
+    return { RequestType: 'Create', ResourceProperties: this.properties(users, shared) };
   }
 
-  public delete(physicalId: string, overrides: Record<string, unknown>): UserResourceEvent {
-    return { RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: this.properties(overrides) };
+  /** An update from `old` to `users`; `options.oldShared` are the old shared properties (a moved database). */
+  public update(
+    users: UserFields | UserFields[], old: UserFields | UserFields[],
+    options: { physicalId?: string; shared?: Record<string, unknown>; oldShared?: Record<string, unknown> } = {},
+  ): UsersResourceEvent {
+    return {
+      RequestType: 'Update', PhysicalResourceId: options.physicalId ?? this.physicalId(options.oldShared?.Database),
+      ResourceProperties: this.properties(users, options.shared), OldResourceProperties: this.properties(old, options.oldShared),
+    };
   }
+
+  public delete(users: UserFields | UserFields[], physicalId: string = this.physicalId()): UsersResourceEvent {
+    return { RequestType: 'Delete', PhysicalResourceId: physicalId, ResourceProperties: this.properties(users) };
+  }
+}
+
+/** The fields an entry of `Users` may have (the shared ones are given once, next to `Users`). */
+const USER_FIELDS = ['UserName', 'ConnectionLimit', 'ReadOnlySchemas', 'ReadWriteSchemas', 'Privileges', 'PasswordSecretArn'];
+
+/**
+ * The database users resource of a synthesized template, checked against the handler's contract:
+ * exactly one `Custom::DatabaseUsers` (the template's only database) and no one-user resource of
+ * the previous contract; the shared properties given once; every entry of `Users` made of the
+ * per-user fields only, with a connection limit CloudFormation sends as a string.
+ */
+export function synthesizedUsersResource(template: Template): { Engine: string; Database: string; Users: UserFields[] } {
+  expect(Object.keys(template.findResources('Custom::DatabaseUser'))).toEqual([]);
+  const resources = Object.values(template.findResources('Custom::DatabaseUsers'));
+  expect(resources).toHaveLength(1);
+  const properties = resources[0].Properties;
+  expect(Object.keys(properties).sort()).toEqual(['Database', 'Engine', 'Host', 'MasterSecretArn', 'Port', 'ServiceToken', 'Users']);
+  expect(Array.isArray(properties.Users)).toBe(true);
+  for (const user of properties.Users as UserFields[]) {
+    expect(USER_FIELDS).toEqual(expect.arrayContaining(Object.keys(user)));
+    expect(user).toEqual(expect.objectContaining({ UserName: expect.any(String), ConnectionLimit: expect.stringMatching(/^[1-9]\d*$/) }));
+  }
+  return { Engine: properties.Engine, Database: properties.Database, Users: properties.Users };
 }
 
 /** Names that try to break out of an identifier or a privilege list. */
