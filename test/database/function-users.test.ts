@@ -466,10 +466,10 @@ describe('the handler bundle built at package build', () => {
       const script = `
         const { handler } = require(${JSON.stringify(path.join(dir, 'index.js'))});
         handler({ RequestType: 'Create', ResourceProperties: { Engine: 'postgresql', Host: 'h', Port: '5432', Database: 'app',
-          MasterSecretArn: 'arn', UserName: 'x"; drop', ConnectionLimit: '1' } })
+          MasterSecretArn: 'arn', Users: [{ UserName: 'x"; drop', ConnectionLimit: '1' }] } })
           .then(() => console.log('created'), (e) => console.log(e.message));`;
       const out = execFileSync(process.execPath, ['-e', script], { cwd: dir, env: { PATH: process.env.PATH, AWS_REGION: 'eu-west-1' } }).toString();
-      expect(out.trim()).toBe('User name "x\\"; drop" is not a valid name: use 1 to 63 letters, digits or underscores, not starting with a digit');
+      expect(out.trim()).toBe('Users[0] (user "x\\"; drop"): User name "x\\"; drop" is not a valid name: use 1 to 63 letters, digits or underscores, not starting with a digit');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -17,13 +17,13 @@ import { readUserPassword, redact, UserAuthentication } from './passwords';
 import { applyPostgresUser, dropPostgresUser, postgresUserExists } from './postgres-users';
 import { rotateSecret, SecretRotationEvent } from './rotation';
 import { DatabaseTls, rdsTls } from './tls';
-import { parseUserList, physicalIdOf, sameDatabase, UserList } from './user-list';
+import { parseUserList, sameDatabase, UserList, USERS_PHYSICAL_ID } from './user-list';
 import { logInAsUser } from './user-login';
 import { UserSpec } from './user-spec';
 
 export type { HandlerDependencies } from './dependencies';
 export type { RotationStep, SecretRotationEvent } from './rotation';
-export { MAX_USERS, physicalIdOf } from './user-list';
+export { MAX_USERS, USERS_PHYSICAL_ID } from './user-list';
 
 /**
  * The parts of a CloudFormation custom resource event the handler reads. `ResourceProperties`:
@@ -39,7 +39,7 @@ export interface UsersResourceEvent {
 }
 
 export interface UsersResourceResponse {
-  /** `database-users:<Database>`: the same while the users change. */
+  /** `database-users`: the same whatever the users or the database (the resource is never replaced). */
   readonly PhysicalResourceId: string;
   readonly Data: {
     /**
@@ -128,7 +128,7 @@ async function onResourceEvent(deps: HandlerDependencies, event: UsersResourceEv
  */
 async function onDelete(deps: HandlerDependencies, event: UsersResourceEvent): Promise<UsersResourceResponse> {
   const list = validListOrNone(event.ResourceProperties);
-  if (list === undefined || event.PhysicalResourceId !== physicalIdOf(list.database)) {
+  if (list === undefined || event.PhysicalResourceId !== USERS_PHYSICAL_ID) {
     return { PhysicalResourceId: event.PhysicalResourceId ?? 'none', Data: { UserNames: '', Changed: 'false' } };
   }
   if (list.users.length === 0) return response(list, false);
@@ -165,7 +165,7 @@ function validListOrNone(properties: Record<string, unknown> | undefined): UserL
 }
 
 function response(list: UserList, changed: boolean): UsersResourceResponse {
-  return { PhysicalResourceId: physicalIdOf(list.database), Data: { UserNames: userNames(list), Changed: changed ? 'true' : 'false' } };
+  return { PhysicalResourceId: USERS_PHYSICAL_ID, Data: { UserNames: userNames(list), Changed: changed ? 'true' : 'false' } };
 }
 
 /** `a,b,c`; when longer than MAX_USER_NAMES_LENGTH, the names that fit and `(+N more)` (never a user name). */

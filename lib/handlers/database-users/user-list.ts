@@ -13,10 +13,13 @@ export interface UserList extends UserDatabaseTarget {
   readonly users: readonly UserSpec[];
 }
 
-/** The physical id of the resource holding the users of `database`: stable while its users change. */
-export function physicalIdOf(database: string): string {
-  return `database-users:${database}`;
-}
+/**
+ * The physical id of the resource holding the users of a database: constant, so that no change
+ * (of its users, or of the database it points at) replaces the resource. A replacement would
+ * delete the old resource afterwards, and its Delete would drop users (server-wide objects) the
+ * new one had just applied. A failed create reports another id (the Provider framework's marker).
+ */
+export const USERS_PHYSICAL_ID = 'database-users';
 
 /**
  * Reads the custom resource's properties: the shared `Engine`, `Host`, `Port`, `Database` and

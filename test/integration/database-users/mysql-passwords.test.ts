@@ -96,7 +96,7 @@ describe('password users and secret rotation on MySQL (real MariaDB server)', ()
     // Quotes and a backslash: the password reaches the server only as an escaped literal.
     const password = `O'Brien\\"-${newPassword()}`;
     const arn = userSecret('app_pw', password);
-    expect(await handler(events.create(appPw(arn)))).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'app_pw', Changed: 'true' } });
+    expect(await handler(events.create(appPw(arn)))).toEqual({ PhysicalResourceId: 'database-users', Data: { UserNames: 'app_pw', Changed: 'true' } });
     expect(await account('app_pw')).toEqual({
       plugin: 'mysql_native_password', authentication_string: await nativeHash(password), ssl_type: 'ANY', max_user_connections: 2,
     });

@@ -69,7 +69,7 @@ describe('database users on MySQL (real MariaDB server)', () => {
 
   test('create: an IAM-identified account requiring TLS, with its connection limit, read-only on its database', async () => {
     const result = await handler(events.create(readOnly));
-    expect(result).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'reporting', Changed: 'true' } });
+    expect(result).toEqual({ PhysicalResourceId: 'database-users', Data: { UserNames: 'reporting', Changed: 'true' } });
     expect(await account('reporting')).toEqual({
       plugin: iam.plugin, authentication_string: iam.authenticationString, ssl_type: 'ANY', max_user_connections: 2,
     });
@@ -173,7 +173,7 @@ describe('database users on MySQL (real MariaDB server)', () => {
   });
 
   test('delete: the account is gone; deleting again or a foreign id does nothing', async () => {
-    expect(await handler(events.delete(readOnly))).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'reporting', Changed: 'true' } });
+    expect(await handler(events.delete(readOnly))).toEqual({ PhysicalResourceId: 'database-users', Data: { UserNames: 'reporting', Changed: 'true' } });
     expect(await account('reporting')).toBeUndefined();
     expect((await handler(events.delete(readOnly))).Data.Changed).toBe('false');
     expect((await handler(events.delete({ UserName: 'api', ConnectionLimit: '3' }, '2026/12/01/[$LATEST]abc'))).Data.Changed).toBe('false');
@@ -204,7 +204,7 @@ describe('database users on MySQL (real MariaDB server)', () => {
 
     test('a list of three users is created in one event, each with its own limit and rights; re-running it changes nothing', async () => {
       expect(await handler(events.create(trio))).toEqual({
-        PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'trio_a,trio_b,trio_c', Changed: 'true' },
+        PhysicalResourceId: 'database-users', Data: { UserNames: 'trio_a,trio_b,trio_c', Changed: 'true' },
       });
       expect([(await account('trio_a')).max_user_connections, (await account('trio_b')).max_user_connections, (await account('trio_c')).max_user_connections])
         .toEqual([1, 2, 3]);
@@ -230,7 +230,7 @@ describe('database users on MySQL (real MariaDB server)', () => {
     test('an update that adds one user, changes one and removes one: the removed one is dropped, the unchanged one untouched', async () => {
       const before = await state('trio_a');
       expect(await handler(events.update(afterUpdate, trio))).toEqual({
-        PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'trio_a,trio_b,trio_d', Changed: 'true' },
+        PhysicalResourceId: 'database-users', Data: { UserNames: 'trio_a,trio_b,trio_d', Changed: 'true' },
       });
       expect(await state('trio_a')).toEqual(before);
       expect((await account('trio_b')).max_user_connections).toBe(5);
@@ -278,7 +278,7 @@ describe('database users on MySQL (real MariaDB server)', () => {
 
       // CloudFormation rolls back: an Update from the failed list back to the old one.
       expect(await handler(events.update(afterUpdate, failing))).toEqual({
-        PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'trio_a,trio_b,trio_d', Changed: 'true' },
+        PhysicalResourceId: 'database-users', Data: { UserNames: 'trio_a,trio_b,trio_d', Changed: 'true' },
       });
       expect(await state('trio_a', 'trio_b', 'trio_d', 'trio_e', 'trio_f')).toEqual(before);
     });
@@ -300,9 +300,9 @@ describe('database users on MySQL (real MariaDB server)', () => {
 
     test('the database moved: every user is applied on the new one, nothing is dropped on the old one', async () => {
       const movers = [{ UserName: 'mover_a', ConnectionLimit: '1', ReadOnlySchemas: ['audit'] }, { UserName: 'mover_b', ConnectionLimit: '1', ReadOnlySchemas: ['audit'] }];
-      expect((await handler(events.create(movers, { Database: 'audit' }))).PhysicalResourceId).toBe('database-users:audit');
+      expect((await handler(events.create(movers, { Database: 'audit' }))).PhysicalResourceId).toBe('database-users');
       const moved = await handler(events.update([{ UserName: 'mover_a', ConnectionLimit: '1', ReadOnlySchemas: ['users_db'] }], movers, { oldShared: { Database: 'audit' } }));
-      expect(moved).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'mover_a', Changed: 'true' } });
+      expect(moved).toEqual({ PhysicalResourceId: 'database-users', Data: { UserNames: 'mover_a', Changed: 'true' } });
       expect(await grants('mover_a')).toContainEqual(expect.stringMatching(/^GRANT SELECT ON `users\\_db`\.\* TO `mover_a`@`%`$/));
       expect(await grants('mover_b')).toContainEqual(expect.stringMatching(/^GRANT SELECT ON `audit`\.\* TO `mover_b`@`%`$/));
     });
@@ -321,7 +321,7 @@ describe('database users on MySQL (real MariaDB server)', () => {
       expect([await account('doomed_a'), await account('doomed_b')]).toEqual([expect.any(Object), expect.any(Object)]);
 
       expect(await handler(events.delete([...doomed, { UserName: 'never_created', ConnectionLimit: '1' }]))).toEqual({
-        PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'doomed_a,doomed_b,never_created', Changed: 'true' },
+        PhysicalResourceId: 'database-users', Data: { UserNames: 'doomed_a,doomed_b,never_created', Changed: 'true' },
       });
       expect(await state('doomed_a', 'doomed_b')).toEqual({ doomed_a: undefined, doomed_b: undefined });
       expect((await handler(events.delete(doomed))).Data.Changed).toBe('false');
@@ -329,14 +329,14 @@ describe('database users on MySQL (real MariaDB server)', () => {
 
     test('an empty list is fine: nothing to create or delete (the database is not even reached), and an update to it drops the users', async () => {
       const reads = secrets.calls().length;
-      expect(await handler(events.create([]))).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: '', Changed: 'false' } });
-      expect(await handler(events.update([], []))).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: '', Changed: 'false' } });
+      expect(await handler(events.create([]))).toEqual({ PhysicalResourceId: 'database-users', Data: { UserNames: '', Changed: 'false' } });
+      expect(await handler(events.update([], []))).toEqual({ PhysicalResourceId: 'database-users', Data: { UserNames: '', Changed: 'false' } });
       expect((await handler(events.delete([]))).Data.Changed).toBe('false');
       expect(secrets.calls().length).toBe(reads);
 
       await handler(events.create([{ UserName: 'lonely', ConnectionLimit: '1' }]));
       expect(await handler(events.update([], [{ UserName: 'lonely', ConnectionLimit: '1' }]))).toEqual({
-        PhysicalResourceId: 'database-users:users_db', Data: { UserNames: '', Changed: 'true' },
+        PhysicalResourceId: 'database-users', Data: { UserNames: '', Changed: 'true' },
       });
       expect(await account('lonely')).toBeUndefined();
     });

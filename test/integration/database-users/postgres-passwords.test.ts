@@ -124,7 +124,7 @@ describe('password users and secret rotation on PostgreSQL (real server)', () =>
     await logStatements('all');
     const password = newPassword();
     const arn = userSecret('app_pw', password);
-    expect(await handler(events.create(appPw(arn)))).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'app_pw', Changed: 'true' } });
+    expect(await handler(events.create(appPw(arn)))).toEqual({ PhysicalResourceId: 'database-users', Data: { UserNames: 'app_pw', Changed: 'true' } });
     await logStatements('none');
     expect(await roleFacts('app_pw')).toBe('app_pw login=true limit=2 password=true iam=false');
     expect(await storedPassword('app_pw')).toMatch(/^SCRAM-SHA-256\$4096:[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{43}=:[A-Za-z0-9+/]{43}=$/);

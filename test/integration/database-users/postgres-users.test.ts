@@ -81,7 +81,7 @@ describe('database users on PostgreSQL (real server)', () => {
 
   test('create: an IAM login role with its connection limit, read-only on its schema, no password', async () => {
     const result = await handler(events.create(readOnlySales));
-    expect(result).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'reporting', Changed: 'true' } });
+    expect(result).toEqual({ PhysicalResourceId: 'database-users', Data: { UserNames: 'reporting', Changed: 'true' } });
     expect(secrets.calls()).toContain(MASTER_SECRET_ARN);
     expect(await roleFacts('reporting')).toBe('reporting login=true limit=2 password=false iam=true');
     const c = await login('reporting');
@@ -189,7 +189,7 @@ describe('database users on PostgreSQL (real server)', () => {
   });
 
   test('delete: the user and its rights are gone; deleting again or a foreign id does nothing', async () => {
-    expect(await handler(events.delete(readOnlySales))).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'reporting', Changed: 'true' } });
+    expect(await handler(events.delete(readOnlySales))).toEqual({ PhysicalResourceId: 'database-users', Data: { UserNames: 'reporting', Changed: 'true' } });
     expect(await roleFacts('reporting')).toBeUndefined();
     expect((await handler(events.delete(readOnlySales))).Data.Changed).toBe('false');
     // A failed create reports another physical id: its delete must not drop a same-named user.
@@ -218,7 +218,7 @@ describe('database users on PostgreSQL (real server)', () => {
 
     test('a list of three users is created in one event, each with its own limit and rights; re-running it changes nothing', async () => {
       expect(await handler(events.create(trio))).toEqual({
-        PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'trio_a,trio_b,trio_c', Changed: 'true' },
+        PhysicalResourceId: 'database-users', Data: { UserNames: 'trio_a,trio_b,trio_c', Changed: 'true' },
       });
       expect(await roleFacts('trio_a')).toBe('trio_a login=true limit=1 password=false iam=true');
       expect(await roleFacts('trio_b')).toBe('trio_b login=true limit=2 password=false iam=true');
@@ -239,7 +239,7 @@ describe('database users on PostgreSQL (real server)', () => {
     test('an update that adds one user, changes one and removes one: the removed one is dropped, the unchanged one untouched', async () => {
       const before = await state('trio_a', 'trio_b');
       expect(await handler(events.update(afterUpdate, trio))).toEqual({
-        PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'trio_a,trio_b,trio_d', Changed: 'true' },
+        PhysicalResourceId: 'database-users', Data: { UserNames: 'trio_a,trio_b,trio_d', Changed: 'true' },
       });
       expect((await state('trio_a')).trio_a).toEqual(before.trio_a);
       expect(await roleFacts('trio_b')).toBe('trio_b login=true limit=5 password=false iam=true');
@@ -286,7 +286,7 @@ describe('database users on PostgreSQL (real server)', () => {
 
       // CloudFormation rolls back: an Update from the failed list back to the old one.
       expect(await handler(events.update(afterUpdate, failing))).toEqual({
-        PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'trio_a,trio_b,trio_d', Changed: 'true' },
+        PhysicalResourceId: 'database-users', Data: { UserNames: 'trio_a,trio_b,trio_d', Changed: 'true' },
       });
       expect(await state('trio_a', 'trio_b', 'trio_d', 'trio_e', 'trio_f')).toEqual(before);
     });
@@ -309,12 +309,12 @@ describe('database users on PostgreSQL (real server)', () => {
     test('the database moved: every user is applied on the new one, nothing is dropped on the old one', async () => {
       await server.adminQuery(`create database moved_from owner ${master.user}`);
       const movers = [{ UserName: 'mover_a', ConnectionLimit: '1' }, { UserName: 'mover_b', ConnectionLimit: '1' }];
-      expect((await handler(events.create(movers, { Database: 'moved_from' }))).PhysicalResourceId).toBe('database-users:moved_from');
+      expect((await handler(events.create(movers, { Database: 'moved_from' }))).PhysicalResourceId).toBe('database-users');
       const connectTo = async (user: string) => (await state(user))[user][1].filter((fact: string) => fact.startsWith('database '));
       expect(await connectTo('mover_a')).toEqual(['database moved_from CONNECT']);
 
       const moved = await handler(events.update([{ UserName: 'mover_a', ConnectionLimit: '1', ReadOnlySchemas: ['sales'] }], movers, { oldShared: { Database: 'moved_from' } }));
-      expect(moved).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'mover_a', Changed: 'true' } });
+      expect(moved).toEqual({ PhysicalResourceId: 'database-users', Data: { UserNames: 'mover_a', Changed: 'true' } });
       expect(await connectTo('mover_a')).toEqual(['database moved_from CONNECT', 'database users_db CONNECT']);
       expect(await can('mover_a', 'sales.orders', 'SELECT')).toBe(true);
       expect(await roleFacts('mover_b')).toBe('mover_b login=true limit=1 password=false iam=true');
@@ -335,7 +335,7 @@ describe('database users on PostgreSQL (real server)', () => {
       expect([await roleFacts('doomed_a'), await roleFacts('doomed_b')]).toEqual([expect.any(String), expect.any(String)]);
 
       expect(await handler(events.delete([...doomed, { UserName: 'never_created', ConnectionLimit: '1' }]))).toEqual({
-        PhysicalResourceId: 'database-users:users_db', Data: { UserNames: 'doomed_a,doomed_b,never_created', Changed: 'true' },
+        PhysicalResourceId: 'database-users', Data: { UserNames: 'doomed_a,doomed_b,never_created', Changed: 'true' },
       });
       expect(await state('doomed_a', 'doomed_b')).toEqual({ doomed_a: [undefined, []], doomed_b: [undefined, []] });
       expect((await handler(events.delete(doomed))).Data.Changed).toBe('false');
@@ -343,14 +343,14 @@ describe('database users on PostgreSQL (real server)', () => {
 
     test('an empty list is fine: nothing to create or delete (the database is not even reached), and an update to it drops the users', async () => {
       const reads = secrets.calls().length;
-      expect(await handler(events.create([]))).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: '', Changed: 'false' } });
-      expect(await handler(events.update([], []))).toEqual({ PhysicalResourceId: 'database-users:users_db', Data: { UserNames: '', Changed: 'false' } });
+      expect(await handler(events.create([]))).toEqual({ PhysicalResourceId: 'database-users', Data: { UserNames: '', Changed: 'false' } });
+      expect(await handler(events.update([], []))).toEqual({ PhysicalResourceId: 'database-users', Data: { UserNames: '', Changed: 'false' } });
       expect((await handler(events.delete([]))).Data.Changed).toBe('false');
       expect(secrets.calls().length).toBe(reads);
 
       await handler(events.create([{ UserName: 'lonely', ConnectionLimit: '1' }]));
       expect(await handler(events.update([], [{ UserName: 'lonely', ConnectionLimit: '1' }]))).toEqual({
-        PhysicalResourceId: 'database-users:users_db', Data: { UserNames: '', Changed: 'true' },
+        PhysicalResourceId: 'database-users', Data: { UserNames: '', Changed: 'true' },
       });
       expect(await roleFacts('lonely')).toBeUndefined();
     });

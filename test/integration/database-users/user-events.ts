@@ -25,9 +25,9 @@ export type UserFields = Record<string, unknown>;
 export class UserEvents {
   constructor(private readonly base: Record<string, unknown>) {}
 
-  /** The resource's physical id: `database-users:<Database>`. */
-  public physicalId(database: unknown = this.base.Database): string {
-    return `database-users:${database}`;
+  /** The resource's physical id: the same whatever its users or database. */
+  public physicalId(): string {
+    return 'database-users';
   }
 
   public properties(users: UserFields | UserFields[], shared: Record<string, unknown> = {}): Record<string, unknown> {
@@ -47,7 +47,7 @@ export class UserEvents {
     options: { physicalId?: string; shared?: Record<string, unknown>; oldShared?: Record<string, unknown> } = {},
   ): UsersResourceEvent {
     return {
-      RequestType: 'Update', PhysicalResourceId: options.physicalId ?? this.physicalId(options.oldShared?.Database),
+      RequestType: 'Update', PhysicalResourceId: options.physicalId ?? this.physicalId(),
       ResourceProperties: this.properties(users, options.shared), OldResourceProperties: this.properties(old, options.oldShared),
     };
   }
