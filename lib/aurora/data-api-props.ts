@@ -1,5 +1,6 @@
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import { DatabaseUserOptions } from '../database/database-user-options';
 
 /**
  * Environment variables of functions that use the RDS Data API (besides the engine, database,
@@ -23,6 +24,15 @@ export interface DataApiFunctionProps extends lambda.FunctionProps {
    * @default 1
    */
   readonly statementsPerInvocation?: number;
+
+  /**
+   * The function's own database user, when the cluster has `functionUsers` on (the default): the
+   * Data API logs in as a password user of the function's own, whose secret only this function
+   * (and the users handler, which rotates it) can read.
+   *
+   * @default - a user named after the function's construct id, read-write on the default schema
+   */
+  readonly databaseUser?: DatabaseUserOptions;
 }
 
 /**
@@ -36,4 +46,13 @@ export interface DataApiNodejsFunctionProps extends nodejs.NodejsFunctionProps {
    * @default 1
    */
   readonly statementsPerInvocation?: number;
+
+  /**
+   * The function's own database user, when the cluster has `functionUsers` on (the default): the
+   * Data API logs in as a password user of the function's own, whose secret only this function
+   * (and the users handler, which rotates it) can read.
+   *
+   * @default - a user named after the function's construct id, read-write on the default schema
+   */
+  readonly databaseUser?: DatabaseUserOptions;
 }

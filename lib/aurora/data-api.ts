@@ -7,6 +7,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ConnectionPath } from '../budget/allocation';
 import { ConnectionBudget } from '../budget/connection-budget';
+import { DatabaseUserOptions } from '../database/database-user-options';
 import { logWriteStatement, secretReadStatements } from '../database/access-policies';
 import { requireWholeNumber } from '../private/validate';
 import { recordHttpConsumer } from '../verify/http-consumers';
@@ -31,17 +32,26 @@ export interface DataApiWiring {
   readonly resourceArn: string;
   /** The shared X-Ray policy, for functions with active tracing. */
   tracingPolicy(): iam.IManagedPolicy;
+  /** Per-function database users: each Data API function gets a password user of its own. */
+  readonly users?: DataApiUserRegistry;
+}
+
+/** Gives a Data API function its own password user (its secret instead of the master's). */
+export interface DataApiUserRegistry {
+  addDataApiConsumer(fn: lambda.Function, role: iam.IRole, reservationName: string, options?: DatabaseUserOptions): void;
 }
 
 /** The customer-managed policy Data API functions share: the cluster's statements, its secret, the logs. */
 export function dataApiPolicy(scope: Construct, id: string, options: {
-  clusterArn: string; secret: secretsmanager.ISecret; key: kms.IKey; logGroup: logs.ILogGroup;
+  clusterArn: string; secret?: secretsmanager.ISecret; key: kms.IKey; logGroup: logs.ILogGroup;
 }): iam.IManagedPolicy {
   return new iam.ManagedPolicy(scope, id, {
     description: `Runs statements on ${scope.node.path} through the RDS Data API`,
     statements: [
       new iam.PolicyStatement({ actions: DATA_API_ACTIONS, resources: [options.clusterArn] }),
-      ...secretReadStatements(scope, options.secret, options.key),
+      // Without per-function users the Data API logs in with the master secret; with them each
+      // function reads only its own user's secret (a policy of the users).
+      ...(options.secret ? secretReadStatements(scope, options.secret, options.key) : []),
       logWriteStatement(options.logGroup),
     ],
   });
@@ -54,7 +64,7 @@ export function dataApiPolicy(scope: Construct, id: string, options: {
  * hold at once: one connection per statement in flight or transaction open. The function is a
  * direct reservation of reservedConcurrentExecutions x statementsPerInvocation on the writer.
  */
-export function createDataApiFunction<P extends lambda.FunctionOptions & { statementsPerInvocation?: number }>(
+export function createDataApiFunction<P extends lambda.FunctionOptions & { statementsPerInvocation?: number; databaseUser?: DatabaseUserOptions }>(
   scope: Construct, id: string, props: P, wiring: DataApiWiring, build: (scope: Construct, id: string, props: P) => lambda.Function,
 ): lambda.Function {
   const path = `${wiring.database.node.path}/DataApiFunctions/${id}`;
@@ -87,6 +97,10 @@ export function createDataApiFunction<P extends lambda.FunctionOptions & { state
   // Tracing is set on the L1 with the shared X-Ray policy: the L2 would add an inline wildcard policy per function.
   const fnProps: P = { ...props, role, environment, logGroup: props.logGroup ?? wiring.logGroup, tracing: undefined };
   delete fnProps.statementsPerInvocation;
+  delete fnProps.databaseUser;
+  if (props.databaseUser && !wiring.users) {
+    throw new Error(`${path}: \`databaseUser\` needs per-function users; leave \`functionUsers\` on (the default) on the cluster`);
+  }
   const fn = build(scope, id, fnProps);
   if (props.tracing === lambda.Tracing.ACTIVE || props.tracing === lambda.Tracing.PASS_THROUGH) {
     (fn.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: props.tracing === lambda.Tracing.ACTIVE ? 'Active' : 'PassThrough' };
@@ -102,9 +116,11 @@ export function createDataApiFunction<P extends lambda.FunctionOptions & { state
     Validations.of(fn).acknowledge({ id: rule, reason });
   }
   recordHttpConsumer(fn.node.defaultChild as lambda.CfnFunction);
-  wiring.budget.reserve(`Data API: ${fn.node.path.slice(Stack.of(fn).node.path.length + 1)}`, props.reservedConcurrentExecutions! * statements, {
+  const reservation = `Data API: ${fn.node.path.slice(Stack.of(fn).node.path.length + 1)}`;
+  wiring.budget.reserve(reservation, props.reservedConcurrentExecutions! * statements, {
     path: ConnectionPath.DIRECT,
     consumers: [fn],
   });
+  wiring.users?.addDataApiConsumer(fn, role, reservation, props.databaseUser);
   return fn;
 }

@@ -175,10 +175,8 @@ export class ServerlessAuroraCluster extends WiredDatabase {
     this.functionPolicy = functionPolicy;
 
     const rdsProxy = props.rdsProxy ?? true;
-    if (props.functionUsers && !rdsProxy) {
-      throw new Error(`${this.node.path}: \`functionUsers\` needs RDS Proxy (\`rdsProxy: false\` leaves only the Data API, which logs in with the secret)`);
-    }
-    if (props.functionUsers ?? rdsProxy) {
+    // Per-function users are the default: for functions behind the proxy, and for Data API functions.
+    if (props.functionUsers ?? true) {
       this.users = new DatabaseUsers(this, 'Users', {
         engineFamily: this.engineFamily,
         authentication: this.iamAuthentication ? UserAuthentication.IAM : UserAuthentication.PASSWORD,
@@ -280,11 +278,13 @@ export class ServerlessAuroraCluster extends WiredDatabase {
       environment: {
         [DatabaseEnvironmentVariables.ENGINE]: this.engineFamily === DatabaseEngineFamily.POSTGRESQL ? 'postgresql' : 'mysql',
         [DatabaseEnvironmentVariables.DATABASE]: this.databaseName,
-        [DatabaseEnvironmentVariables.SECRET_ARN]: this.secret.secretArn,
+        // With per-function users each Data API function gets its own user's secret instead.
+        ...(this.users ? {} : { [DatabaseEnvironmentVariables.SECRET_ARN]: this.secret.secretArn }),
         [DatabaseEnvironmentVariables.REGION]: Stack.of(this).region,
       },
       resourceArn: this.cluster.clusterArn,
       tracingPolicy: () => this._tracingPolicy(),
+      users: this.users,
     };
   }
 
@@ -542,7 +542,7 @@ export class ServerlessAuroraCluster extends WiredDatabase {
   private dataApiPolicy(): iam.IManagedPolicy {
     if (!this.dataApiPolicyCache) {
       this.dataApiPolicyCache = dataApiPolicy(this, 'DataApiPolicy', {
-        clusterArn: this.cluster.clusterArn, secret: this.secret, key: this.encryptionKey, logGroup: this.functionLogGroup,
+        clusterArn: this.cluster.clusterArn, secret: this.users ? undefined : this.secret, key: this.encryptionKey, logGroup: this.functionLogGroup,
       });
     }
     return this.dataApiPolicyCache;

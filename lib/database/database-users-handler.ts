@@ -32,13 +32,13 @@ export interface UsersHandlerProps {
   readonly budgets: ConnectionBudget[];
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
-  /** The users' secrets the handler rotates (none with IAM users). */
-  readonly rotatedSecretArns?: () => string[];
 }
 
 /** The parts of the users handler its users are wired to. */
 export interface UsersHandler {
   readonly provider: cr.Provider;
+  /** The handler's policy; the rotation statements join it with the first password user. */
+  readonly policy: iam.ManagedPolicy;
   readonly handler: lambda.Function;
   readonly securityGroup: ec2.SecurityGroup;
 }
@@ -51,7 +51,6 @@ export interface UsersHandler {
 export function createUsersHandler(scope: Construct, props: UsersHandlerProps): UsersHandler {
   const { vpc, subnets, databaseConnections, port, secret, encryptionKey } = props;
   const where = scope.node.scope!.node.path;
-  const rotates = props.rotatedSecretArns !== undefined;
   const logGroup = new logs.LogGroup(scope, 'Logs', { retention: props.logRetention, encryptionKey, removalPolicy: props.removalPolicy });
   const securityGroup = new ec2.SecurityGroup(scope, 'SecurityGroup', {
     vpc, allowAllOutbound: false, description: `Database users of ${where}: reaches the database and Secrets Manager only`,
@@ -64,12 +63,11 @@ export function createUsersHandler(scope: Construct, props: UsersHandlerProps): 
   }
 
   const handlerPolicy = new iam.ManagedPolicy(scope, 'HandlerPolicy', {
-    description: `Database users handler of ${where}: reads the master secret${rotates ? ', rotates the users\' secrets' : ''}, VPC attachment, logs`,
+    description: `Database users handler of ${where}: reads the master secret (and rotates password users' secrets), VPC attachment, logs`,
     statements: [
       ...secretReadStatements(scope, secret, encryptionKey),
       new iam.PolicyStatement({ actions: [...NETWORK_INTERFACE_ACTIONS, ...XRAY_ACTIONS], resources: ['*'] }),
       logWriteStatement(logGroup),
-      ...(rotates ? rotationStatements(scope, encryptionKey, props.rotatedSecretArns!) : []),
     ],
   });
   const handlerRole = new iam.Role(scope, 'HandlerRole', {
@@ -78,7 +76,7 @@ export function createUsersHandler(scope: Construct, props: UsersHandlerProps): 
     managedPolicies: [handlerPolicy],
   });
   const handler = new lambda.Function(scope, 'Handler', {
-    description: `Creates, updates and drops the database users of ${where}${rotates ? ' and rotates their passwords' : ''}`.slice(0, 256),
+    description: `Creates, updates and drops the database users of ${where}, and rotates the passwords of password users`.slice(0, 256),
     runtime: lambda.Runtime.NODEJS_24_X,
     handler: 'index.handler',
     code: lambda.Code.fromAsset(HANDLER_CODE),
@@ -122,7 +120,7 @@ export function createUsersHandler(scope: Construct, props: UsersHandlerProps): 
   framework.memorySize = 256;
   framework.tracingConfig = { mode: 'Active' };
   acknowledgeUserProviderFindings({ functions: [handler, framework], policies: [handlerPolicy, frameworkPolicy], outsideVpc: framework });
-  return { provider, handler, securityGroup };
+  return { provider, handler, securityGroup, policy: handlerPolicy };
 }
 
 /** The handler's one connection in `budget`. */
@@ -131,7 +129,7 @@ export function reserveHandlerConnection(budget: ConnectionBudget, handler: lamb
 }
 
 /** Single-user rotation of the users' secrets, with the master's help: only these secrets, only through Secrets Manager. */
-function rotationStatements(scope: Construct, key: kms.IKey, secretArns: () => string[]): iam.PolicyStatement[] {
+export function rotationStatements(scope: Construct, key: kms.IKey, secretArns: () => string[]): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({
       actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage'],

@@ -9,7 +9,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IDependable } from 'constructs';
 import { kmsViaSecretsManager } from './access-policies';
 import { DatabaseUserOptions } from './database-user-options';
-import { createUsersHandler, reserveHandlerConnection, UsersHandler } from './database-users-handler';
+import { createUsersHandler, reserveHandlerConnection, rotationStatements, UsersHandler } from './database-users-handler';
 import { UserLoginAccess } from './user-login-access';
 import { ConnectionBudget } from '../budget/connection-budget';
 import { DatabaseEngineFamily } from '../budget/engine-family';
@@ -56,7 +56,7 @@ export interface DatabaseUsersProps {
 
 /** Why `grantConnect()` is refused on a database with per-function users. */
 export function masterLoginRefused(database: Construct): Error {
-  return new Error(`${database.node.path}: the proxy logs in only as the per-function database users (functionUsers, on by default with RDS Proxy), not as the master user: wire the consumer as a function (addFunction, connectFunction) to give it its own user, or set \`functionUsers: false\``);
+  return new Error(`${database.node.path}: consumers log in only as per-function database users (functionUsers, on by default), never as the master user: wire the consumer as a function (addFunction, connectFunction, addDataApiFunction) to give it its own user, or set \`functionUsers: false\``);
 }
 
 /** The wiring calls this for every function it wires when the database has per-function users. */
@@ -92,7 +92,7 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
   private readonly engine: Engine;
   private handler?: UsersHandler;
   private resource?: CustomResource;
-  private access?: UserLoginAccess;
+  private readonly access: UserLoginAccess;
   private proxy?: rds.IDatabaseProxy;
   private proxyRole?: iam.Role;
   /** The proxy's permission to log in as each user (IAM users). */
@@ -105,6 +105,10 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     this.budgets = [...props.budgets];
     this.engine = props.engineFamily === DatabaseEngineFamily.POSTGRESQL ? 'postgresql' : 'mysql';
     requireIdentifier(this.engine, 'object', `databaseName of ${scope.node.path}`, props.databaseName);
+    this.access = new UserLoginAccess(this, {
+      proxy: () => this.proxy!, encryptionKey: props.encryptionKey, userSecretArns: () => this.userSecretArns(),
+      scopeOf: (name) => this.userScope(name),
+    });
   }
 
   /** Counts the allocations of another budget of the same database (Aurora readers) in the users' limits. */
@@ -126,10 +130,6 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
   public useProxy(proxy: rds.DatabaseProxy, proxyRole: iam.Role): void {
     this.proxy = proxy;
     this.proxyRole = proxyRole;
-    this.access = new UserLoginAccess(this, {
-      proxy, encryptionKey: this.props.encryptionKey, passwords: this.passwords, userSecretArns: () => this.userSecretArns(),
-      scopeOf: (name) => this.userScope(name),
-    });
     if (this.passwords) {
       (proxy.node.defaultChild as rds.CfnDBProxy).auth = Lazy.any({
         produce: () => this.proxySecretArns().map((secretArn) => ({ authScheme: 'SECRETS', iamAuth: 'DISABLED', secretArn })),
@@ -160,10 +160,21 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
   }
 
   public addConsumer(fn: lambda.Function, role: iam.IRole, allocationName: string, options: DatabaseUserOptions = {}): void {
-    if (!this.proxy || !this.access) {
+    if (!this.proxy) {
       throw new Error(`${this.node.path}: functions can be wired only after the proxy exists`);
     }
-    const consumer = allocationName;
+    this.addUserConsumer(fn, role, allocationName, options, this.passwords);
+  }
+
+  /**
+   * A function that runs statements through the RDS Data API, which logs in with a secret: it gets
+   * a password user of its own (its secret rotated like every user's), never the master secret.
+   */
+  public addDataApiConsumer(fn: lambda.Function, role: iam.IRole, reservationName: string, options: DatabaseUserOptions = {}): void {
+    this.addUserConsumer(fn, role, reservationName, options, true);
+  }
+
+  private addUserConsumer(fn: lambda.Function, role: iam.IRole, consumer: string, options: DatabaseUserOptions, password: boolean): void {
     const explicit = options.userName !== undefined;
     const name = explicit
       ? requireUserName(this.engine, options.userName, this.props.masterUsername)
@@ -177,8 +188,11 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     if (user && user.grantsKey !== grantsKey) {
       throw new Error(`Function '${consumer}' shares database user '${name}' with ${user.consumers.join(', ')} but asks for other grants; a shared user has one set of grants`);
     }
+    if (user && (user.secret !== undefined) !== password) {
+      throw new Error(`Function '${consumer}' shares database user '${name}' with ${user.consumers.join(', ')}, which log in ${password ? 'with IAM' : 'with a password'}; a shared user logs in one way (the Data API needs a password)`);
+    }
     if (!user) {
-      user = this.createUser(name, explicit, grants);
+      user = this.createUser(name, explicit, grants, password);
       this.users.set(name, user);
     }
     user.consumers.push(consumer);
@@ -202,9 +216,9 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     return this.props.authentication === UserAuthentication.PASSWORD;
   }
 
-  private createUser(name: string, explicit: boolean, grants: Record<string, unknown>): UserEntry {
+  private createUser(name: string, explicit: boolean, grants: Record<string, unknown>, password: boolean): UserEntry {
     this.ensureResource();
-    const secret = this.passwords ? this.createUserSecret(name) : undefined;
+    const secret = password ? this.createUserSecret(name) : undefined;
     const entry: UserEntry = { name, explicit, grantsKey: JSON.stringify(grants), grants, consumers: [], secret };
     if (!secret) {
       this.ensureProxyPolicy().addStatements(new iam.PolicyStatement({
@@ -225,7 +239,6 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
       vpc: this.props.vpc, subnets: this.props.subnets, databaseConnections: this.props.databaseConnections, port: this.props.port,
       secret: this.props.secret, encryptionKey: this.props.encryptionKey, secretsManagerEndpoint: this.props.secretsManagerEndpoint,
       budgets: this.budgets, logRetention: this.props.logRetention, removalPolicy: this.props.removalPolicy,
-      rotatedSecretArns: this.passwords ? () => this.userSecretArns() : undefined,
     });
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: this.handler.provider.serviceToken,
@@ -279,7 +292,11 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
       // The user is dropped with the users resource; its password is of no use after that.
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    this.access!.tagSecret(secret, name);
+    this.access.tagSecret(secret, name);
+    if (this.userSecretArns().length === 0) {
+      // The first password user: the handler may now rotate the users' secrets (and only those).
+      this.handler!.policy.addStatements(...rotationStatements(this, this.props.encryptionKey, () => this.userSecretArns()));
+    }
     // Scheduled on the secret as imported, without its key: the handler's own policy holds the
     // key permissions, and a grant naming its role in the key policy would close a dependency cycle.
     new secretsmanager.RotationSchedule(scope, 'Rotation', {

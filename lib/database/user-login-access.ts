@@ -15,11 +15,11 @@ export interface UserLogin {
 }
 
 export interface UserLoginAccessProps {
-  readonly proxy: rds.IDatabaseProxy;
+  /** The proxy IAM users log in through (asked for only when an IAM user is allowed). */
+  readonly proxy: () => rds.IDatabaseProxy;
   readonly encryptionKey: kms.IKey;
-  /** Every password user's secret (none with IAM users). */
+  /** Every password user's secret (none with IAM users only). */
   readonly userSecretArns: () => string[];
-  readonly passwords: boolean;
   /** The construct scope of one user's resources. */
   readonly scopeOf: (userName: string) => Construct;
 }
@@ -34,7 +34,8 @@ export interface UserLoginAccessProps {
 export class UserLoginAccess {
   /** The principal tag that names a role's database user; one key per database. */
   public readonly tagKey: string;
-  private sharedPolicy?: iam.ManagedPolicy;
+  private connectPolicy?: iam.ManagedPolicy;
+  private secretPolicy?: iam.ManagedPolicy;
   private readonly roleUsers = new Map<iam.IRole, string>();
   private readonly namedPolicies = new Map<string, iam.ManagedPolicy>();
 
@@ -51,7 +52,7 @@ export class UserLoginAccess {
     if (tagged === undefined && cfnRole instanceof iam.CfnRole) {
       cfnRole.tags.setTag(this.tagKey, user.name);
       this.roleUsers.set(role, user.name);
-      role.addManagedPolicy(this.shared());
+      role.addManagedPolicy(user.secret ? this.sharedSecretPolicy() : this.sharedConnectPolicy());
       return;
     }
     role.addManagedPolicy(this.named(user));
@@ -62,30 +63,38 @@ export class UserLoginAccess {
     (secret.node.defaultChild as secretsmanager.CfnSecret).tags.setTag(this.tagKey, userName);
   }
 
-  private shared(): iam.ManagedPolicy {
-    if (this.sharedPolicy) return this.sharedPolicy;
-    const principalUser = `\${aws:PrincipalTag/${this.tagKey}}`;
-    const where = this.scope.node.scope!.node.path;
-    const statements = this.props.passwords
-      ? [
-        new iam.PolicyStatement({
-          actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
-          resources: Lazy.list({ produce: this.props.userSecretArns }),
-          conditions: { StringEquals: { [`aws:ResourceTag/${this.tagKey}`]: principalUser } },
-        }),
-        // Decrypting only the users' secrets, never the master secret that shares the key.
-        kmsViaSecretsManager(this.scope, this.props.encryptionKey, ['kms:Decrypt'], {
-          'kms:EncryptionContext:SecretARN': Lazy.list({ produce: this.props.userSecretArns }),
-        }),
-      ]
-      : [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [proxyUserArn(this.scope, this.props.proxy.dbProxyArn, principalUser)] })];
-    this.sharedPolicy = new iam.ManagedPolicy(this.scope, 'LoginPolicy', {
-      description: this.props.passwords
-        ? `Reads the secret of the database user of ${where} that the role's tag ${this.tagKey} names`
-        : `Logs in through the proxy of ${where} as the database user that the role's tag ${this.tagKey} names`,
-      statements,
-    });
-    return this.sharedPolicy;
+  /** `rds-db:connect` through the proxy as the user the role's tag names. */
+  private sharedConnectPolicy(): iam.ManagedPolicy {
+    if (!this.connectPolicy) {
+      const principalUser = `\${aws:PrincipalTag/${this.tagKey}}`;
+      this.connectPolicy = new iam.ManagedPolicy(this.scope, 'LoginPolicy', {
+        description: `Logs in through the proxy of ${this.scope.node.scope!.node.path} as the database user that the role's tag ${this.tagKey} names`,
+        statements: [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [proxyUserArn(this.scope, this.props.proxy().dbProxyArn, principalUser)] })],
+      });
+    }
+    return this.connectPolicy;
+  }
+
+  /** Reading the secret tagged with the user the role's tag names; decrypting only users' secrets. */
+  private sharedSecretPolicy(): iam.ManagedPolicy {
+    if (!this.secretPolicy) {
+      const principalUser = `\${aws:PrincipalTag/${this.tagKey}}`;
+      this.secretPolicy = new iam.ManagedPolicy(this.scope, 'SecretLoginPolicy', {
+        description: `Reads the secret of the database user of ${this.scope.node.scope!.node.path} that the role's tag ${this.tagKey} names`,
+        statements: [
+          new iam.PolicyStatement({
+            actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+            resources: Lazy.list({ produce: this.props.userSecretArns }),
+            conditions: { StringEquals: { [`aws:ResourceTag/${this.tagKey}`]: principalUser } },
+          }),
+          // Decrypting only the users' secrets, never the master secret that shares the key.
+          kmsViaSecretsManager(this.scope, this.props.encryptionKey, ['kms:Decrypt'], {
+            'kms:EncryptionContext:SecretARN': Lazy.list({ produce: this.props.userSecretArns }),
+          }),
+        ],
+      });
+    }
+    return this.secretPolicy;
   }
 
   private named(user: UserLogin): iam.ManagedPolicy {
@@ -98,7 +107,7 @@ export class UserLoginAccess {
           : `Logs in through the proxy of ${where} as database user ${user.name}`,
         statements: user.secret
           ? userSecretReadStatements(this.scope, user.secret, this.props.encryptionKey)
-          : [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [proxyUserArn(this.scope, this.props.proxy.dbProxyArn, user.name)] })],
+          : [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [proxyUserArn(this.scope, this.props.proxy().dbProxyArn, user.name)] })],
       });
       this.namedPolicies.set(user.name, policy);
     }

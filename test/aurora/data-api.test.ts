@@ -19,7 +19,7 @@ describe('the Data API path', () => {
     template.resourceCountIs('AWS::RDS::DBProxy', 0);
   });
 
-  test('the function runs outside the VPC, with the cluster ARN and the secret in its environment', () => {
+  test('the function runs outside the VPC, with the cluster ARN and its own user\'s secret (not the master\'s) in its environment', () => {
     const { template, stack, db } = build();
     const fns = Object.values(template.findResources('AWS::Lambda::Function'))
       .filter(f => f.Properties.Environment?.Variables?.SERVERLESS_RDS_DATA_API_RESOURCE_ARN);
@@ -27,10 +27,13 @@ describe('the Data API path', () => {
     expect(fns[0].Properties.VpcConfig).toBeUndefined();
     expect(fns[0].Properties.ReservedConcurrentExecutions).toBe(50);
     expect(stack.resolve(fns[0].Properties.Environment.Variables.SERVERLESS_RDS_DATA_API_RESOURCE_ARN)).toEqual(stack.resolve(db.cluster.clusterArn));
-    expect(stack.resolve(fns[0].Properties.Environment.Variables.SERVERLESS_RDS_SECRET_ARN)).toEqual(stack.resolve(db.secret.secretArn));
+    const secretArn = fns[0].Properties.Environment.Variables.SERVERLESS_RDS_SECRET_ARN;
+    expect(secretArn).not.toEqual(stack.resolve(db.secret.secretArn));
+    expect(template.findResources('AWS::SecretsManager::Secret')[secretArn.Ref].Properties.Description).toMatch(/^Login of database user orders /);
+    expect(fns[0].Properties.Environment.Variables.SERVERLESS_RDS_USER).toBe('orders');
   });
 
-  test('rds-data permissions on the one cluster, read access to the one secret, through Secrets Manager only', () => {
+  test('rds-data permissions on the one cluster; the shared Data API policy reads no secret (each function reads its user\'s)', () => {
     const { template, stack, db } = build();
     const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))
       .find(p => /RDS Data API/.test(p.Properties.Description))!;
@@ -40,9 +43,9 @@ describe('the Data API path', () => {
       Action: ['rds-data:ExecuteStatement', 'rds-data:BatchExecuteStatement', 'rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:RollbackTransaction'],
       Resource: stack.resolve(db.cluster.clusterArn),
     });
-    expect(statements[1]).toEqual({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: stack.resolve(db.secret.secretArn) });
-    expect(statements[2].Action).toBe('kms:Decrypt');
-    expect(JSON.stringify(statements[2].Condition.StringEquals['kms:ViaService'])).toContain('secretsmanager.eu-west-1.');
+    expect(statements[1].Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    expect(statements).toHaveLength(2);
+    expect(JSON.stringify(statements)).not.toContain('secretsmanager:');
     expect(JSON.stringify(statements)).not.toContain('"*"');
   });
 
@@ -51,7 +54,8 @@ describe('the Data API path', () => {
     // Aurora MySQL Serverless v2 with 8 ACU: max_connections 1000 (AWS's table).
     expect(db.maxConnections).toBe(1000);
     const plan = db.budget.plan();
-    expect(plan.allocations.map(a => [a.name, a.path, a.connections])).toEqual([['Data API: Db/DataApiFunctions/Orders', 'DIRECT', 50]]);
+    // The database-users handler, which creates the function's user, holds one more.
+    expect(plan.allocations.map(a => [a.name, a.path, a.connections])).toEqual([['Data API: Db/DataApiFunctions/Orders', 'DIRECT', 50], ['Database users (custom resource)', 'DIRECT', 1]]);
     synthOk(app);
     expect(budgetArtifact(app, stack).allocations[0].connections).toBe(50);
   });

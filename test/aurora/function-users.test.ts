@@ -72,11 +72,10 @@ describe('per-function users on Aurora (the default behind its proxy)', () => {
     }
   });
 
-  test('grantConnect() is refused, naming the way out; functionUsers needs the proxy', () => {
+  test('grantConnect() is refused, naming the way out', () => {
     const { stack, db } = newCluster();
     const role = new iam.Role(stack, 'Task', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
     expect(() => db.grantConnect(role)).toThrow(/per-function database users .* or set `functionUsers: false`/);
-    expect(() => newCluster({ rdsProxy: false, functionUsers: true, dataApi: true })).toThrow(/`functionUsers` needs RDS Proxy/);
   });
 
   test('functionUsers: false keeps the master login behind the proxy', () => {
@@ -85,5 +84,62 @@ describe('per-function users on Aurora (the default behind its proxy)', () => {
     const template = Template.fromStack(stack);
     template.resourceCountIs('Custom::DatabaseUsers', 0);
     template.hasResourceProperties('AWS::RDS::DBProxy', { Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'REQUIRED' })] });
+  });
+});
+
+describe('per-function users of Data API functions (a password user each: the Data API logs in with a secret)', () => {
+  const build = () => {
+    const built = newCluster({ rdsProxy: false, dataApi: true, minCapacity: 0.5, maxCapacity: 4 });
+    const orders = built.db.addDataApiFunction('Orders', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10, statementsPerInvocation: 2 });
+    const audit = built.db.addDataApiFunction('Audit', {
+      ...inlineFunctionProps(), reservedConcurrentExecutions: 3, databaseUser: { userName: 'auditor', readOnlySchemas: ['public'] },
+    });
+    return { ...built, orders, audit, template: Template.fromStack(built.stack) };
+  };
+
+  test('each Data API function reads only its own user\'s rotated secret; none reads the master secret', () => {
+    const { db, orders, audit, template } = build();
+    const secrets = template.findResources('AWS::SecretsManager::Secret');
+    const secretOf = (user: string) => Object.keys(secrets).find(id => String(secrets[id].Properties.Description).startsWith(`Login of database user ${user} `))!;
+    const policies = template.findResources('AWS::IAM::ManagedPolicy');
+    const [sharedId, shared] = Object.entries(policies).find(([id]) => /^DbUsersSecretLoginPolicy/.test(id))!;
+    const tagKey = /tag (serverless-rds-user-[0-9a-f]{8})/.exec(shared.Properties.Description)![1];
+    for (const [fn, user] of [[orders, 'orders'], [audit, 'auditor']] as const) {
+      const variables = template.findResources('AWS::Lambda::Function')[logicalIdOf(fn)].Properties.Environment.Variables;
+      expect(variables.SERVERLESS_RDS_USER).toBe(user);
+      expect(variables.SERVERLESS_RDS_SECRET_ARN).toEqual({ Ref: secretOf(user) });
+      const role = template.findResources('AWS::IAM::Role')[logicalIdOf(fn.role!)];
+      expect(role.Properties.Tags).toContainEqual({ Key: tagKey, Value: user });
+      expect(role.Properties.ManagedPolicyArns).toContainEqual({ Ref: sharedId });
+      const text = JSON.stringify(role.Properties.ManagedPolicyArns.map((arn: { Ref: string }) => policies[arn.Ref]));
+      expect(text).toContain('rds-data:ExecuteStatement');
+      expect(text).not.toContain(logicalIdOf(db.secret));
+      template.hasResourceProperties('AWS::SecretsManager::RotationSchedule', { SecretId: { Ref: secretOf(user) } });
+    }
+  });
+
+  test('their users\' limits are the Data API reservations; the handler may rotate only the users\' secrets', () => {
+    const { template } = build();
+    const [, users] = Object.entries(template.findResources('Custom::DatabaseUsers'))[0];
+    expect(users.Properties.Users).toEqual([
+      expect.objectContaining({ UserName: 'orders', ConnectionLimit: '20', PasswordSecretArn: expect.anything() }),
+      expect.objectContaining({ UserName: 'auditor', ConnectionLimit: '3', ReadOnlySchemas: ['public'], PasswordSecretArn: expect.anything() }),
+    ]);
+    const handler = Object.values(template.findResources('AWS::Lambda::Function')).find(f => String(f.Properties.Description).startsWith('Creates, updates and drops'))!;
+    const role = template.findResources('AWS::IAM::Role')[handler.Properties.Role['Fn::GetAtt'][0]];
+    const policies = template.findResources('AWS::IAM::ManagedPolicy');
+    const statements = role.Properties.ManagedPolicyArns.flatMap((arn: { Ref: string }) => policies[arn.Ref].Properties.PolicyDocument.Statement);
+    const writes = statements.find((st: any) => JSON.stringify(st.Action).includes('PutSecretValue'));
+    expect(writes.Resource).toHaveLength(2);
+  });
+
+  test('functionUsers: false keeps the master secret for the Data API', () => {
+    const { stack, db } = newCluster({ rdsProxy: false, dataApi: true, functionUsers: false });
+    const fn = db.addDataApiFunction('Orders', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
+    const template = Template.fromStack(stack);
+    expect(template.findResources('AWS::Lambda::Function')[logicalIdOf(fn)].Properties.Environment.Variables.SERVERLESS_RDS_SECRET_ARN)
+      .toEqual({ Ref: logicalIdOf(db.secret) });
+    expect(() => db.addDataApiFunction('Other', { ...inlineFunctionProps(), reservedConcurrentExecutions: 1, databaseUser: { userName: 'x' } }))
+      .toThrow(/`databaseUser` needs per-function users/);
   });
 });

@@ -403,7 +403,7 @@ describe('functionUsers turned off, or bad names, fail at synth with a clear err
     const { stack, db } = withUsers();
     db.addFunction('Api', inlineFunctionProps());
     const role = new iam.Role(stack, 'Task', { assumedBy: new iam.ServicePrincipal('ecs-tasks.amazonaws.com') });
-    expect(() => db.grantConnect(role)).toThrow(/Db: the proxy logs in only as the per-function database users .* or set `functionUsers: false`/);
+    expect(() => db.grantConnect(role)).toThrow(/Db: consumers log in only as per-function database users .* or set `functionUsers: false`/);
   });
 
   test('a database with no wired function synthesizes: no users, no handler, the proxy holds no secret', () => {
