@@ -100,6 +100,16 @@ export function readDatabaseFacts(
       secrets.push(...templates.references(proxy.template, auth?.SecretArn));
     }
   }
+  // The password users' secrets of a users resource that administers this database (its master
+  // secret is one of the database's): each one is a login, through the proxy or the Data API.
+  for (const users of templates.resourcesOfType('Custom::DatabaseUsers')) {
+    const props = templates.props(users);
+    const master = templates.references(users.template, props.MasterSecretArn);
+    if (!master.some(m => secrets.some(s => TemplateSet.same(s, m)))) continue;
+    for (const user of asList(props.Users)) {
+      secrets.push(...templates.references(users.template, user?.PasswordSecretArn));
+    }
+  }
 
   return {
     instance,

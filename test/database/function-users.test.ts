@@ -275,7 +275,7 @@ describe('functionUsers in secret mode (iamAuthentication false): a rotated secr
   });
 
   test('each function reads only its own user\'s secret (tag-matched), decrypting only users\' secrets; none can read the master secret', () => {
-    const [sharedId, shared] = Object.entries(template.findResources('AWS::IAM::ManagedPolicy')).find(([id]) => /^DbUsersLoginPolicy/.test(id))!;
+    const [sharedId, shared] = Object.entries(template.findResources('AWS::IAM::ManagedPolicy')).find(([id]) => /^DbUsersSecretLoginPolicy/.test(id))!;
     const tagKey = /tag (serverless-rds-user-[0-9a-f]{8})/.exec(shared.Properties.Description)![1];
     expect(shared.Properties.PolicyDocument.Statement[0]).toEqual({
       Effect: 'Allow',

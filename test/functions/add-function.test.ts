@@ -361,10 +361,13 @@ describe('ServerlessDatabase.addFunction with IAM authentication turned off', ()
     expect(variables.SERVERLESS_RDS_SECRET_ARN).not.toEqual(stack.resolve(db.secret.secretArn));
     const policy = userLoginPolicyRef(template, 'api');
     const statements = template.findResources('AWS::IAM::ManagedPolicy')[policy.Ref].Properties.PolicyDocument.Statement;
-    expect(statements).toEqual([
-      expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: { Ref: secretId } }),
-      expect.objectContaining({ Action: 'kms:Decrypt', Condition: { StringEquals: expect.objectContaining({ 'kms:EncryptionContext:SecretARN': { Ref: secretId } }) } }),
-    ]);
+    // Only the users' secrets, and of those only the one tagged with the role's own user.
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatchObject({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: [{ Ref: secretId }] });
+    const [[resourceTag, principalTag]] = Object.entries(statements[0].Condition.StringEquals);
+    expect(resourceTag).toMatch(/^aws:ResourceTag\/serverless-rds-user-/);
+    expect(principalTag).toBe(`\${aws:PrincipalTag/${resourceTag.slice('aws:ResourceTag/'.length)}}`);
+    expect(statements[1]).toMatchObject({ Action: 'kms:Decrypt', Condition: { StringEquals: { 'kms:EncryptionContext:SecretARN': [{ Ref: secretId }] } } });
     expect(resourceOf(template, fn.role!).Properties.ManagedPolicyArns).toEqual([{ Ref: logicalIdOf(db.functionPolicy) }, policy]);
   });
 });

@@ -9,7 +9,6 @@ import { inlineFunctionProps, newDatabase } from '../helpers';
 /** Without per-function users: the users handler would add its own reservation (1 concurrency, 1 connection) to the figures below, which are of the functions alone. */
 const FUNCTIONS_ONLY = { functionUsers: false } as const;
 
-
 describe('reserved concurrency from the connection budget', () => {
   let stack: Stack;
   let db: ServerlessDatabase;

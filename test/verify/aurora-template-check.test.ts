@@ -1,6 +1,7 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { budgetArtifact, synthFailure } from './verify-test-utils';
 import { AURORA_MYSQL, newCluster, R6G_LARGE } from '../aurora/aurora-helpers';
@@ -91,7 +92,17 @@ describe('the template check of the Data API path', () => {
     const rogue = new lambda.Function(stack, 'Rogue', inlineFunctionProps());
     const policy = db.node.findChild('DataApiPolicy') as iam.ManagedPolicy;
     rogue.role!.addManagedPolicy(policy);
+    // The Data API logs in with a secret: here the secret of the Orders function's own database user.
+    const userSecret = db.node.findAll().find((c): c is secretsmanager.Secret => c instanceof secretsmanager.Secret && c.node.path.endsWith('/Users/Members/orders/Secret'))!;
+    userSecret.grantRead(rogue);
     expect(synthFailure(app)).toMatch(/Function .*Rogue.* can reach the Data API of TestStack\/Db and log in/);
+  });
+
+  test('statement rights without a secret to log in with are no client', () => {
+    const { app, stack, db } = build();
+    const rogue = new lambda.Function(stack, 'Rogue', inlineFunctionProps());
+    rogue.role!.addManagedPolicy(db.node.findChild('DataApiPolicy') as iam.ManagedPolicy);
+    expect(synthFailure(app)).toBeUndefined();
   });
   test('an AWS managed policy named for RDS counts as Data API access; other functions of the account do not', () => {
     const { app, stack } = build();

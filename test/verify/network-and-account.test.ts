@@ -10,7 +10,6 @@ import { inlineFunctionProps, newDatabase, newVpc, POSTGRES_17, R6G_LARGE, T4G_M
 /** Without per-function users: the users handler would add its own reservation (1 concurrency, 1 connection) to the figures below, which are of the functions alone. */
 const FUNCTIONS_ONLY = { functionUsers: false } as const;
 
-
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
 const vpcOf = newVpc;
