@@ -152,9 +152,10 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
   /** A table of users and the connection limits the database enforces for them; empty without users. */
   public toTable(): string {
     if (this.users.size === 0) return '';
-    const lines = [`  database user (${this.passwords ? 'password' : 'IAM'}; limit enforced by the database)`.padEnd(62) + ' limit  consumers'];
+    const lines = [`  ${'database user (limit enforced by the database)'.padEnd(50)} login     limit  consumers`];
     for (const user of this.users.values()) {
-      lines.push(`  ${user.name.padEnd(58)} ${String(this.connectionLimit(user)).padStart(5)}  ${user.consumers.join(', ')}`);
+      const login = user.secret ? 'password' : 'IAM';
+      lines.push(`  ${user.name.padEnd(50)} ${login.padEnd(8)} ${String(this.connectionLimit(user)).padStart(6)}  ${user.consumers.join(', ')}`);
     }
     return lines.join('\n');
   }

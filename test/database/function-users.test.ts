@@ -224,9 +224,9 @@ describe('functionUsers on PostgreSQL: one least-privilege user per function', (
     const info = Annotations.fromStack(stack).findInfo('/TestStack/Db', Match.stringLikeRegexp('database user'));
     expect(info).toHaveLength(1);
     const text = String(info[0].entry.data);
-    expect(text).toMatch(/api\s+20\s+Db\/Functions\/Api/);
-    expect(text).toMatch(/reports\s+13\s+Db\/Functions\/Report, Db\/Functions\/Nightly/);
-    expect(text).toMatch(/byo\s+4\s+Byo/);
+    expect(text).toMatch(/api\s+IAM\s+20\s+Db\/Functions\/Api/);
+    expect(text).toMatch(/reports\s+IAM\s+13\s+Db\/Functions\/Report, Db\/Functions\/Nightly/);
+    expect(text).toMatch(/byo\s+IAM\s+4\s+Byo/);
     expect(db.budget.plan().problems).toEqual([]);
   });
 });
