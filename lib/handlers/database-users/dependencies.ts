@@ -12,4 +12,9 @@ export interface HandlerDependencies {
   readonly postgresIamRole: string;
   /** How MySQL accounts are identified for IAM login (RDS: AWSAuthenticationPlugin). */
   readonly mysqlIamAuth: MysqlIamAuth;
+  /**
+   * The waits, in milliseconds, before each new attempt to log in as the master when the database
+   * refuses the password of the master secret (it may be rotating): one attempt, then one per wait.
+   */
+  readonly masterLoginRetryDelaysMs: readonly number[];
 }

@@ -4,13 +4,14 @@
  * database, all held by one resource (`Users`), each with IAM authentication or a password from
  * a secret, a connection limit, and grants. As the rotation function of a password user's secret
  * (Secrets Manager), it rotates that password.
- * Bundled at package build; runs in the database's VPC and logs in with the master secret.
+ * Bundled at package build; runs in the database's VPC and logs in with the master secret (also
+ * while that secret is rotating: see master-login.ts).
  */
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { InvalidIdentifierError } from '../../private/sql-identifiers';
-import { connectMysql, connectPostgres, describeTarget } from './connections';
+import { describeTarget } from './connections';
 import { HandlerDependencies } from './dependencies';
-import { MasterCredentials, readMasterCredentials } from './master-credentials';
+import { DEFAULT_MASTER_LOGIN_RETRY_DELAYS_MS, MasterConnection, withMasterLogin } from './master-login';
 import { applyMysqlUser, dropMysqlUser, mysqlUserExists, RDS_MYSQL_IAM_AUTH } from './mysql-users';
 import { describeDatabaseError, UserOutcome } from './outcome';
 import { readUserPassword, redact, UserAuthentication } from './passwords';
@@ -76,6 +77,7 @@ export function createHandler(overrides: Partial<HandlerDependencies> = {}): Dat
     tls: overrides.tls ?? rdsTls,
     postgresIamRole: overrides.postgresIamRole ?? 'rds_iam',
     mysqlIamAuth: overrides.mysqlIamAuth ?? RDS_MYSQL_IAM_AUTH,
+    masterLoginRetryDelaysMs: overrides.masterLoginRetryDelaysMs ?? DEFAULT_MASTER_LOGIN_RETRY_DELAYS_MS,
   };
   const handle = async (event: DatabaseUsersEvent): Promise<UsersResourceResponse | void> => {
     const fields = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
@@ -278,6 +280,23 @@ interface UserDatabase {
   drop(userName: string): Promise<UserOutcome>;
 }
 
+function userDatabase(deps: HandlerDependencies, master: MasterConnection, database: string): UserDatabase {
+  if (master.engine === 'postgresql') {
+    const client = master.client;
+    return {
+      exists: (userName) => postgresUserExists(client, userName),
+      apply: (spec, auth) => applyPostgresUser(client, spec, deps.postgresIamRole, auth),
+      drop: (userName) => dropPostgresUser(client, userName, database),
+    };
+  }
+  const connection = master.connection;
+  return {
+    exists: (userName) => mysqlUserExists(connection, userName),
+    apply: (spec, auth) => applyMysqlUser(connection, spec, deps.mysqlIamAuth, auth),
+    drop: (userName) => dropMysqlUser(connection, userName),
+  };
+}
+
 /**
  * One request's work on the database, and what its failure message says: what was being done
  * (`action`, moved along with `at`), why, with every password read redacted, and what was undone
@@ -305,38 +324,18 @@ class Job {
   }
 
   /**
-   * Reads the master secret, refuses a listed user that is the master, opens a TLS connection as
-   * the master, runs `work`, closes it. A failure says what failed, where and why.
+   * Logs in as the master over TLS with the master secret (its pending password too while it
+   * rotates), refusing a listed user that is the master; runs `work`, closes the connection. A
+   * failure says what failed, where and why.
    */
   public async run<T>(deps: HandlerDependencies, work: (db: UserDatabase, tls: DatabaseTls) => Promise<T>): Promise<T> {
     const list = this.list;
     try {
-      const master = await readMasterCredentials(deps.secretsManager, list.masterSecretArn);
-      this.secrets.push(master.password);
-      this.refuseMaster(master);
       const tls = deps.tls(list);
-      if (list.engine === 'postgresql') {
-        const client = await connectPostgres(list, tls, master.username, master.password);
-        try {
-          return await work({
-            exists: (userName) => postgresUserExists(client, userName),
-            apply: (spec, auth) => applyPostgresUser(client, spec, deps.postgresIamRole, auth),
-            drop: (userName) => dropPostgresUser(client, userName, list.database),
-          }, tls);
-        } finally {
-          await client.end().catch(() => undefined);
-        }
-      }
-      const connection = await connectMysql(list, tls, master.username, master.password);
-      try {
-        return await work({
-          exists: (userName) => mysqlUserExists(connection, userName),
-          apply: (spec, auth) => applyMysqlUser(connection, spec, deps.mysqlIamAuth, auth),
-          drop: (userName) => dropMysqlUser(connection, userName),
-        }, tls);
-      } finally {
-        await connection.end().catch(() => undefined);
-      }
+      return await withMasterLogin(deps, {
+        target: list, tls, masterSecretArn: list.masterSecretArn, secrets: this.secrets,
+        checkUsername: (username) => this.refuseMaster(username),
+      }, (master) => work(userDatabase(deps, master, list.database), tls));
     } catch (error) {
       // CloudFormation shows this message as the resource's failure reason: passwords are redacted
       // before it is cut short, so no part of one remains.
@@ -345,9 +344,9 @@ class Job {
     }
   }
 
-  private refuseMaster(master: MasterCredentials): void {
+  private refuseMaster(masterUserName: string): void {
     for (const { userName } of this.list.users) {
-      if (master.username.toLowerCase() === userName.toLowerCase()) {
+      if (masterUserName.toLowerCase() === userName.toLowerCase()) {
         this.at(userName);
         throw new InvalidIdentifierError(`"${userName}" is the master user`);
       }

@@ -9,9 +9,9 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { PASSWORD_EXCLUDED_CHARACTERS, PASSWORD_LENGTH } from '../../private/password-policy';
 import { Engine, InvalidIdentifierError, requireIdentifier, requireUserName } from '../../private/sql-identifiers';
-import { connectMysql, connectPostgres, DatabaseTarget, describeTarget } from './connections';
+import { DatabaseTarget, describeTarget } from './connections';
 import { HandlerDependencies } from './dependencies';
-import { readMasterCredentials } from './master-credentials';
+import { withMasterLogin } from './master-login';
 import { setMysqlPassword } from './mysql-users';
 import { describeDatabaseError } from './outcome';
 import { parseSecretJson, redact, requirePassword } from './passwords';
@@ -103,7 +103,10 @@ class RotationSteps {
     }));
   }
 
-  /** Logs in as the master and sets the user's password to the pending one; nothing else changes. */
+  /**
+   * Logs in as the master (with the pending password of the master secret too while that secret
+   * rotates) and sets the user's password to the pending one; nothing else changes.
+   */
   public async setSecret(): Promise<void> {
     const pending = await this.read(PENDING);
     const current = await this.read(CURRENT);
@@ -115,29 +118,22 @@ class RotationSteps {
       throw new Error(`the ${PENDING} version differs from the ${CURRENT} one in more than the password (${differing.join(', ')}); rotation changes only the password`);
     }
     const user = pending.secret;
-    const master = await readMasterCredentials(this.deps.secretsManager, user.masterSecretArn);
-    this.passwords.push(master.password);
-    if (master.username.toLowerCase() === user.userName.toLowerCase()) {
-      throw new InvalidIdentifierError(`"${user.userName}" is the master user: rotation sets the password of a consumer user only`);
-    }
-    const tls = this.deps.tls(user);
-    try {
-      if (user.engine === 'postgresql') {
-        const client = await connectPostgres(user, tls, master.username, master.password);
-        try {
-          await setPostgresPassword(client, user.userName, user.password, this.deps.postgresIamRole);
-        } finally {
-          await client.end().catch(() => undefined);
-        }
-      } else {
-        const connection = await connectMysql(user, tls, master.username, master.password);
-        try {
-          await setMysqlPassword(connection, user.userName, user.password, this.deps.mysqlIamAuth);
-        } finally {
-          await connection.end().catch(() => undefined);
-        }
+    // Refusing the master is the reason itself, not a failure of setting the password.
+    let masterRefused: Error | undefined;
+    const refuseMaster = (masterUserName: string) => {
+      if (masterUserName.toLowerCase() === user.userName.toLowerCase()) {
+        masterRefused = new InvalidIdentifierError(`"${user.userName}" is the master user: rotation sets the password of a consumer user only`);
+        throw masterRefused;
       }
+    };
+    try {
+      await withMasterLogin(this.deps, {
+        target: user, tls: this.deps.tls(user), masterSecretArn: user.masterSecretArn, secrets: this.passwords, checkUsername: refuseMaster,
+      }, (master) => master.engine === 'postgresql'
+        ? setPostgresPassword(master.client, user.userName, user.password, this.deps.postgresIamRole)
+        : setMysqlPassword(master.connection, user.userName, user.password, this.deps.mysqlIamAuth));
     } catch (error) {
+      if (error === masterRefused) throw error;
       throw new Error(`setting the password of "${user.userName}" on ${describeTarget(user)} failed: ${describeDatabaseError(error)}`, { cause: error });
     }
   }
