@@ -31,6 +31,11 @@ export class FakeSecretsManager {
   private readonly mock = mockClient(this.client);
   /** Every password this fake handed out or was given: none may ever appear in a message. */
   public readonly passwords = new Set<string>();
+  /**
+   * Called after each GetSecretValue the fake answered with a value: a test may change the secrets
+   * there, as a rotation running meanwhile would.
+   */
+  public afterRead?: (read: { secretId: string; versionId: string; stage?: string }) => void;
 
   constructor() {
     this.mock.on(GetSecretValueCommand).callsFake((input) => this.getSecretValue(input));
@@ -90,6 +95,17 @@ export class FakeSecretsManager {
     return this.mock.commandCalls(types[command] as any).length;
   }
 
+  /**
+   * What the handler asked GetSecretValue of `secretId`, in order: the staging label it named
+   * (AWSCURRENT when it named none), or `version <id>` when it named only a version.
+   */
+  public reads(secretId: string): string[] {
+    return this.mock.commandCalls(GetSecretValueCommand)
+      .map((call) => call.args[0].input)
+      .filter((input) => input.SecretId === secretId)
+      .map((input) => input.VersionStage ?? (input.VersionId === undefined ? 'AWSCURRENT' : `version ${input.VersionId}`));
+  }
+
   /** Runs a whole rotation as Secrets Manager does (new token, the four steps in order); returns the token. */
   public async rotate(handler: ReturnType<typeof createHandler>, secretId: string): Promise<string> {
     const token = this.startRotation(secretId);
@@ -118,7 +134,9 @@ export class FakeSecretsManager {
     if (!entry || entry[1].secretString === undefined) {
       throw notFound(`Secrets Manager can't find the specified secret value for VersionId: ${input.VersionId} and staging label: ${stage}`);
     }
-    return { ARN: input.SecretId, VersionId: entry[0], SecretString: entry[1].secretString, VersionStages: [...entry[1].stages] };
+    const answer = { ARN: input.SecretId, VersionId: entry[0], SecretString: entry[1].secretString, VersionStages: [...entry[1].stages] };
+    this.afterRead?.({ secretId: input.SecretId!, versionId: entry[0], stage });
+    return answer;
   }
 
   private describeSecret(input: { SecretId?: string }) {
