@@ -232,6 +232,7 @@ export class ServerlessAuroraCluster extends WiredDatabase {
       instance: writer,
       proxy: this.proxy?.node.defaultChild as CfnElement | undefined,
       artifactFile: () => this._budgetArtifactFile(),
+      artifactExtras: () => (this.users ? { databaseUsers: this.users.consumersByUser() } : {}),
     });
   }
 

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { newCluster } from './aurora-helpers';
 import { inlineFunctionProps } from '../helpers';
 import { logicalIdOf } from '../database/template-helpers';
+import { budgetArtifact, synthOk } from '../verify/verify-test-utils';
 
 /** `arn:<partition>:rds-db:eu-west-1:123456789012:dbuser:<prefix>/<user>` as the template writes it. */
 const dbUserArn = (prefix: unknown, user: string) =>
@@ -63,6 +64,15 @@ describe('per-function users on Aurora (the default behind its proxy)', () => {
       expect(text).not.toContain(logicalIdOf(db.secret));
       expect(text).not.toContain('secretsmanager:');
     }
+  });
+
+  test('the budget file names the user of each consumer', () => {
+    const { app, stack } = build();
+    synthOk(app);
+    expect(budgetArtifact(app, stack).databaseUsers).toEqual([
+      { user: 'api', consumers: ['Db/Functions/Api'] },
+      { user: 'reports', consumers: ['Db/Readers/Functions/Reports'] },
+    ]);
   });
 
   test('both budgets reserve the users handler\'s connection (it can reach every instance)', () => {
