@@ -1,30 +1,8 @@
-import { randomBytes } from 'crypto';
 import { FakeSecretsManager } from './fake-secrets-manager';
-import { failureOf, MASTER_SECRET_ARN, UserEvents } from './user-events';
+import { failureOf, MASTER_SECRET_ARN, newPassword, UserEvents, userSecretArn } from './user-events';
+import { UsersFixture } from './users-fixture';
 import { createHandler, HandlerDependencies, RotationStep } from '../../../lib/handlers/database-users';
 import { freePort } from '../servers';
-
-const newPassword = () => `Pw-${randomBytes(15).toString('base64url')}`;
-const userSecretArn = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-user-${name}-AbCdEf`;
-
-/** A real database server with a master user, as the shared cases need it. */
-export interface MasterLoginDatabase {
-  readonly engine: 'postgresql' | 'mysql';
-  /** `engine` of a secret in the RDS format. */
-  readonly secretEngine: 'postgres' | 'mysql';
-  readonly host: string;
-  readonly port: number;
-  /** A database the master may create users in. */
-  readonly database: string;
-  readonly masterUser: string;
-  /** Handler dependencies this server needs (TLS against its test CA, IAM stand-ins). */
-  readonly deps: Partial<HandlerDependencies>;
-  /** Sets the master's password on the server (as its superuser), as the master secret's rotation does. */
-  setMasterPassword(password: string): Promise<void>;
-  /** Whether `user` logs in to the database with `password` (false when the password is refused). */
-  logsIn(user: string, password: string): Promise<boolean>;
-  userExists(user: string): Promise<boolean>;
-}
 
 /**
  * The master login while the master secret rotates, against the real server `db()` gives (called
@@ -33,7 +11,7 @@ export interface MasterLoginDatabase {
  * that log in as the master are exercised: the custom resource (a Create event) and the setSecret
  * step of a user secret's rotation. Secrets Manager is the in-memory fake.
  */
-export function masterLoginCases(db: () => MasterLoginDatabase): void {
+export function masterLoginCases(db: () => UsersFixture): void {
   let fake: FakeSecretsManager;
   let events: UserEvents;
   /** Every password the master had, on the server or in a version of its secret. */

@@ -1,10 +1,9 @@
-import { Client } from 'pg';
 import { FakeSecretsManager } from './fake-secrets-manager';
-import { masterLoginCases, MasterLoginDatabase } from './master-login-cases';
+import { masterLoginCases } from './master-login-cases';
+import { PostgresUsersFixture, startPostgresUsers } from './postgres-users-fixture';
 import { failureOf, MASTER_SECRET_ARN, UserEvents } from './user-events';
 import { createHandler } from '../../../lib/handlers/database-users';
 import { isPasswordRefusal } from '../../../lib/handlers/database-users/master-login';
-import { PostgresServer, startPostgres } from '../servers';
 
 /**
  * The master login of the database-users handler while the master secret rotates, against a real
@@ -12,50 +11,24 @@ import { PostgresServer, startPostgres } from '../servers';
  * RDS master; pg_hba rejects every connection to database `rejecting`.
  */
 describe('master login during the master secret\'s rotation on PostgreSQL (real server)', () => {
-  let server: PostgresServer;
-  const masterUser = 'master_admin';
-  let database: MasterLoginDatabase;
+  let fx: PostgresUsersFixture;
 
   beforeAll(async () => {
-    server = await startPostgres({ extraHba: ['hostssl rejecting all 127.0.0.1/32 reject'] });
-    await server.adminQuery('create role rds_iam nologin');
-    await server.adminQuery(`create role ${masterUser} login createrole password 'initial-Pa55word'`);
-    await server.adminQuery(`grant rds_iam to ${masterUser} with admin option`);
-    await server.adminQuery(`create database users_db owner ${masterUser}`);
-    await server.adminQuery(`create database rejecting owner ${masterUser}`);
-    database = {
-      engine: 'postgresql', secretEngine: 'postgres', host: server.host, port: server.port, database: 'users_db', masterUser,
-      deps: { tls: () => ({ ca: server.caPem, servername: 'localhost' }) },
-      // The test passwords are base64url: nothing to escape in the literal.
-      setMasterPassword: async (password) => void await server.adminQuery(`alter role ${masterUser} password '${password}'`),
-      logsIn: async (user, password) => {
-        const c = new Client({ ...server.clientConfig('superuser', 'users_db'), user, password });
-        c.on('error', () => undefined);
-        try {
-          await c.connect();
-        } catch (error) {
-          if ((error as { code?: string }).code === '28P01') return false;
-          throw error;
-        }
-        await c.end();
-        return true;
-      },
-      userExists: async (user) => (await server.adminQuery('select 1 from pg_roles where rolname = $1', [user])).length === 1,
-    };
+    fx = await startPostgresUsers({ extraHba: ['hostssl rejecting all 127.0.0.1/32 reject'], databases: ['rejecting'] });
   });
 
   afterAll(async () => {
-    await server?.stop();
+    await fx?.stop();
   });
 
-  masterLoginCases(() => database);
+  masterLoginCases(() => fx);
 
   test('a pg_hba line rejecting the master (SQLSTATE 28000, not about the password) fails at once', async () => {
     const fake = new FakeSecretsManager();
-    fake.create(MASTER_SECRET_ARN, { username: masterUser, password: 'not-the-password', engine: 'postgres' });
-    fake.putVersion(MASTER_SECRET_ARN, { username: masterUser, password: 'nor-this-one', engine: 'postgres' }, ['AWSPENDING']);
-    const handler = createHandler({ ...database.deps, secretsManager: fake.client, masterLoginRetryDelaysMs: [60_000] });
-    const events = new UserEvents({ Engine: 'postgresql', Host: server.host, Port: String(server.port), Database: 'rejecting' });
+    fake.create(MASTER_SECRET_ARN, { username: fx.masterUser, password: 'not-the-password', engine: 'postgres' });
+    fake.putVersion(MASTER_SECRET_ARN, { username: fx.masterUser, password: 'nor-this-one', engine: 'postgres' }, ['AWSPENDING']);
+    const handler = createHandler({ ...fx.deps, secretsManager: fake.client, masterLoginRetryDelaysMs: [60_000] });
+    const events = new UserEvents({ Engine: 'postgresql', Host: fx.host, Port: String(fx.port), Database: 'rejecting' });
     const start = Date.now();
     const { message, everything } = await failureOf(handler(events.create({ UserName: 'nobody', ConnectionLimit: '1' })));
     expect(message).toMatch(/failed: pg_hba\.conf rejects connection for host "127\.0\.0\.1", user "master_admin", database "rejecting"/);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'crypto';
 import { inspect } from 'util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Template } from 'aws-cdk-lib/assertions';
@@ -5,6 +6,12 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { UsersResourceEvent } from '../../../lib/handlers/database-users';
 
 export const MASTER_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-master-AbCdEf';
+
+/** The ARN of the password secret of user `name`. */
+export const userSecretArn = (name: string) => `arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-user-${name}-AbCdEf`;
+
+/** A fresh password (base64url: nothing to escape in a literal). */
+export const newPassword = () => `Pw-${randomBytes(15).toString('base64url')}`;
 
 /** A Secrets Manager client whose GetSecretValue returns the test server's master login (AWS is mocked, the database is not). */
 export function masterSecretsManager(master: { user: string; password: string }): { client: SecretsManagerClient; calls: () => string[] } {
