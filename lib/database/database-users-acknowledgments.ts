@@ -18,13 +18,13 @@ export function acknowledgeUserProviderFindings(parts: UserProviderParts): void 
     for (const id of ['Serverless-LambdaDLQ', 'NIST.800.53.R5-LambdaDLQ', 'HIPAA.Security-LambdaDLQ']) {
       Validations.of(fn).acknowledge({
         id,
-        reason: 'Custom resource handler invoked synchronously during deployments: a failure is returned to CloudFormation with its reason (and logged), so there is no asynchronous event to dead-letter.',
+        reason: 'Invoked synchronously: by CloudFormation through the Provider framework (a failure is returned to the stack with its reason) and, for password users, by Secrets Manager rotation (a failed step is recorded on the secret and retried); both are logged, so there is no asynchronous event to dead-letter.',
       });
     }
     for (const id of ['NIST.800.53.R5-LambdaConcurrency', 'HIPAA.Security-LambdaConcurrency']) {
       Validations.of(fn).acknowledge({
         id,
-        reason: 'Runs only during deployments, a few invocations per stack update; reserving concurrency for it would take from the account pool that the connection budget hands to the wired functions.',
+        reason: 'Runs only during deployments (and password rotations), a few invocations at a time; reserving concurrency for it would take from the account pool that the connection budget hands to the wired functions.',
       });
     }
   }

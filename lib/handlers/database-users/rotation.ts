@@ -22,6 +22,15 @@ import { requireString, wholeNumber } from './user-spec';
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type RotationStep = typeof ROTATION_STEPS[number];
 
+/**
+ * The step as Secrets Manager names it: `createSecret` in AWS's rotation function templates,
+ * `create_secret` in one page of its user guide; both are taken.
+ */
+function stepOf(value: unknown): RotationStep {
+  const name = typeof value === 'string' ? value.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) : value;
+  return name as RotationStep;
+}
+
 /** The event Secrets Manager invokes a rotation function with. */
 export interface SecretRotationEvent {
   readonly SecretId: string;
@@ -44,7 +53,8 @@ const ENGINES: Record<string, Engine> = { postgres: 'postgresql', mysql: 'mysql'
 
 /** Runs one rotation step; a failure says which step of which secret failed and why, never a password. */
 export async function rotateSecret(deps: HandlerDependencies, event: SecretRotationEvent): Promise<void> {
-  const { SecretId: secretId, ClientRequestToken: token, Step: step } = event;
+  const { SecretId: secretId, ClientRequestToken: token } = event;
+  const step = stepOf(event.Step);
   if (typeof secretId !== 'string' || secretId === '' || typeof token !== 'string' || token === '' || !ROTATION_STEPS.includes(step)) {
     throw new Error(`Not a rotation event: SecretId, ClientRequestToken and Step (one of ${ROTATION_STEPS.join(', ')}) are required`);
   }

@@ -162,5 +162,14 @@ describe('password users and secret rotation on PostgreSQL (real server)', () =>
     await expect(bench.handler({} as any)).rejects.toThrow(/^Unknown event/);
   });
 
+  test('steps spelled create_secret ... finish_secret (as one page of the Secrets Manager guide writes them) rotate the password too', async () => {
+    const arn = userSecretArn('rotating');
+    const old = bench.fake.value(arn).password;
+    const token = bench.fake.startRotation(arn);
+    for (const s of ['create_secret', 'set_secret', 'test_secret', 'finish_secret']) await bench.step(arn, token, s as any);
+    expect(bench.fake.stages(arn)[token]).toContain('AWSCURRENT');
+    expect(bench.fake.value(arn).password).not.toBe(old);
+  });
+
   cases.noPasswordInFailures();
 });
