@@ -17,7 +17,8 @@ import { ConnectionBudget, ConnectionBudgetProps } from '../budget/connection-bu
 import { engineFacts } from '../budget/engine-facts';
 import { DatabaseEngineFamily } from '../budget/engine-family';
 import { functionPolicyStatements, monitoringRole, proxyUserArn, secretReadStatements } from '../database/access-policies';
-import { DatabaseUsers, masterLoginRefused, UserAuthentication } from '../database/database-users';
+import { DatabaseUsers, masterLoginRefused } from '../database/database-users';
+import { createFunctionUsers, createProxyRole, proxyLogin } from '../database/function-users-setup';
 import { acknowledgeDefaultPort, acknowledgeMonitoringLogStreams, acknowledgeNetworkInterfaceWildcard } from '../database/nag-acknowledgments';
 import { rotationReachProblems } from '../database/rotation-reach';
 import { ServerlessDatabaseProps } from '../database/serverless-database-props';
@@ -177,15 +178,12 @@ export class ServerlessAuroraCluster extends WiredDatabase {
     const rdsProxy = props.rdsProxy ?? true;
     // Per-function users are the default: for functions behind the proxy, and for Data API functions.
     if (props.functionUsers ?? true) {
-      this.users = new DatabaseUsers(this, 'Users', {
-        engineFamily: this.engineFamily,
-        authentication: this.iamAuthentication ? UserAuthentication.IAM : UserAuthentication.PASSWORD,
+      this.users = createFunctionUsers(this, props, {
+        engineFamily: this.engineFamily, iamAuthentication: this.iamAuthentication,
         endpointAddress: this.cluster.clusterEndpoint.hostname, resourceId: this.cluster.clusterResourceIdentifier,
         database: this.cluster, databaseConnections: this.cluster.connections, port: this.port, databaseName: this.databaseName,
-        masterUsername: this.username, secret: this.secret, encryptionKey: this.encryptionKey, vpc: this.vpc,
-        subnets: this.functionSubnets, secretsManagerEndpoint: props.secretsManagerEndpoint, budgets: [this.budget],
-        logRetention: props.functionLogRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: this.keepOnDelete,
-        rotationInterval: props.rotationInterval ?? Duration.days(30),
+        masterUsername: this.username, secret: this.secret, encryptionKey: this.encryptionKey,
+        functionSubnets: this.functionSubnets, budget: this.budget, removalPolicy: this.keepOnDelete,
       });
     }
 
@@ -397,24 +395,11 @@ export class ServerlessAuroraCluster extends WiredDatabase {
 
   /** The proxy: TLS and (by default) IAM required, its pool sized by the writer's budget. */
   private createProxy(props: ServerlessAuroraClusterProps, target: rds.IDatabaseCluster, subnets: ec2.SubnetSelection, securityGroup: ec2.ISecurityGroup): rds.DatabaseProxy {
-    // Without per-function users the proxy reads the master secret; with them the users add their policies.
-    const policy = this.users ? undefined : new iam.ManagedPolicy(this, 'ProxyPolicy', {
-      description: `Lets the RDS Proxy of ${this.node.path} read the database credentials`,
-      statements: secretReadStatements(this, this.secret, this.encryptionKey),
-    });
-    const role = new iam.Role(this, 'ProxyRole', {
-      assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
-      description: `RDS Proxy of ${this.node.path}`,
-      managedPolicies: policy ? [policy] : undefined,
-    });
-    const iamUsers = this.users?.authentication === UserAuthentication.IAM;
+    const role = createProxyRole(this, this.users, this.secret, this.encryptionKey);
     const proxy = new rds.DatabaseProxy(this, 'Proxy', {
       proxyTarget: rds.ProxyTarget.fromCluster(target),
       dbProxyName: Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }),
-      // With IAM users the proxy logs in to the cluster with IAM as each user: no secret at all.
-      // With password users, the users' secrets replace this one in the proxy's Auth.
-      secrets: iamUsers ? undefined : [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
-      defaultAuthScheme: iamUsers ? rds.DefaultAuthScheme.IAM_AUTH : undefined,
+      ...proxyLogin(this, this.users, this.secret),
       role: role.withoutPolicyUpdates(),
       vpc: props.vpc,
       vpcSubnets: subnets,

@@ -70,8 +70,10 @@ interface UserEntry {
   readonly grantsKey: string;
   readonly grants: Record<string, unknown>;
   readonly consumers: string[];
-  /** The user's own password secret (PASSWORD only). */
+  /** The user's own password secret (password users only). */
   readonly secret?: secretsmanager.Secret;
+  /** Whether a consumer logs in through the proxy (not only through the Data API). */
+  viaProxy: boolean;
 }
 
 /**
@@ -164,7 +166,7 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
     if (!this.proxy) {
       throw new Error(`${this.node.path}: functions can be wired only after the proxy exists`);
     }
-    this.addUserConsumer(fn, role, allocationName, options, this.passwords);
+    this.addUserConsumer(fn, role, allocationName, options, this.passwords, true);
   }
 
   /**
@@ -172,10 +174,10 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
    * a password user of its own (its secret rotated like every user's), never the master secret.
    */
   public addDataApiConsumer(fn: lambda.Function, role: iam.IRole, reservationName: string, options: DatabaseUserOptions = {}): void {
-    this.addUserConsumer(fn, role, reservationName, options, true);
+    this.addUserConsumer(fn, role, reservationName, options, true, false);
   }
 
-  private addUserConsumer(fn: lambda.Function, role: iam.IRole, consumer: string, options: DatabaseUserOptions, password: boolean): void {
+  private addUserConsumer(fn: lambda.Function, role: iam.IRole, consumer: string, options: DatabaseUserOptions, password: boolean, viaProxy: boolean): void {
     const explicit = options.userName !== undefined;
     const name = explicit
       ? requireUserName(this.engine, options.userName, this.props.masterUsername)
@@ -197,6 +199,7 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
       this.users.set(name, user);
     }
     user.consumers.push(consumer);
+    user.viaProxy ||= viaProxy;
     fn.addEnvironment(DatabaseEnvironmentVariables.USER, name);
     if (user.secret) {
       // Password users: the function reads its own user's secret, never the master secret.
@@ -220,7 +223,7 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
   private createUser(name: string, explicit: boolean, grants: Record<string, unknown>, password: boolean): UserEntry {
     this.ensureResource();
     const secret = password ? this.createUserSecret(name) : undefined;
-    const entry: UserEntry = { name, explicit, grantsKey: JSON.stringify(grants), grants, consumers: [], secret };
+    const entry: UserEntry = { name, explicit, grantsKey: JSON.stringify(grants), grants, consumers: [], secret, viaProxy: false };
     if (!secret) {
       this.ensureProxyPolicy().addStatements(new iam.PolicyStatement({
         actions: ['rds-db:connect'],
@@ -314,7 +317,8 @@ export class DatabaseUsers extends Construct implements FunctionUserRegistry {
 
   /** The secrets the proxy logs in with: the users', or the master's while no function is wired. */
   private proxySecretArns(): string[] {
-    const secrets = this.userSecretArns();
+    // Only the users of functions behind the proxy: a Data API user's secret is no login there.
+    const secrets = [...this.users.values()].flatMap((u) => (u.secret && u.viaProxy ? [u.secret.secretArn] : []));
     return secrets.length > 0 ? secrets : [this.props.secret.secretArn];
   }
 

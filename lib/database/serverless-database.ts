@@ -6,7 +6,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { DatabaseUsers, masterLoginRefused, UserAuthentication } from './database-users';
+import { DatabaseUsers, masterLoginRefused } from './database-users';
+import { createFunctionUsers, createProxyRole, proxyLogin } from './function-users-setup';
 import { resolveEngine } from './engine-support';
 import { instanceInsightsSettings } from './monitoring-defaults';
 import { acknowledgeDefaultPort, acknowledgeMonitoringLogStreams, acknowledgeNetworkInterfaceWildcard } from './nag-acknowledgments';
@@ -210,19 +211,16 @@ export class ServerlessDatabase extends WiredDatabase {
     }
     // Per-function users are the default behind RDS Proxy: end-to-end IAM, or per-user secrets in secret mode.
     if (props.functionUsers ?? this.pooler.kind === PoolerKind.RDS_PROXY) {
-      this.users = new DatabaseUsers(this, 'Users', {
-        engineFamily: this.engineFamily,
-        authentication: this.iamAuthentication ? UserAuthentication.IAM : UserAuthentication.PASSWORD,
+      this.users = createFunctionUsers(this, props, {
+        engineFamily: this.engineFamily, iamAuthentication: this.iamAuthentication,
         endpointAddress: this.instance.dbInstanceEndpointAddress, resourceId: this.instance.instanceResourceId!,
         database: this.instance, databaseConnections: this.instance.connections, port: this.port, databaseName: this.databaseName,
-        masterUsername: this.username, secret: this.secret, encryptionKey: this.encryptionKey, vpc: this.vpc,
-        subnets: this.functionSubnets, secretsManagerEndpoint: props.secretsManagerEndpoint, budgets: [this.budget],
-        logRetention: props.functionLogRetention ?? logs.RetentionDays.ONE_YEAR, removalPolicy: keepOnDelete,
-        rotationInterval: props.rotationInterval ?? Duration.days(30),
+        masterUsername: this.username, secret: this.secret, encryptionKey: this.encryptionKey,
+        functionSubnets: this.functionSubnets, budget: this.budget, removalPolicy: keepOnDelete,
       });
     }
     if (proxySecurityGroup) {
-      const proxyRole = this.proxyRole();
+      const proxyRole = createProxyRole(this, this.users, this.secret, this.encryptionKey);
       this.rdsProxy = this.createProxy(props, target, dbSubnets, proxySecurityGroup, proxyRole);
       this.users?.useProxy(this.rdsProxy, proxyRole);
       this.rdsProxy.connections.allowFrom(this.clientSecurityGroup, ec2.Port.tcp(this.port), 'Wired functions to the proxy');
@@ -353,16 +351,10 @@ export class ServerlessDatabase extends WiredDatabase {
     securityGroup: ec2.ISecurityGroup,
     role: iam.Role,
   ): rds.DatabaseProxy {
-    const iamUsers = this.users?.authentication === UserAuthentication.IAM;
     return new rds.DatabaseProxy(this, 'Proxy', {
       proxyTarget: rds.ProxyTarget.fromInstance(target),
       dbProxyName: Names.uniqueResourceName(this, { maxLength: 60, separator: '-' }),
-      // Without its key, so the proxy adds no key-policy grant (its role's policies hold the permissions;
-      // a grant naming the role in the key policy would close a dependency cycle through the secret).
-      // With password users, the users replace this secret in the proxy's Auth (DatabaseUsers.useProxy).
-      secrets: iamUsers ? undefined : [secretsmanager.Secret.fromSecretCompleteArn(this, 'ProxySecret', this.secret.secretArn)],
-      // With IAM users the proxy logs in to the database with IAM as each user: no secret at all.
-      defaultAuthScheme: iamUsers ? rds.DefaultAuthScheme.IAM_AUTH : undefined,
+      ...proxyLogin(this, this.users, this.secret),
       role: role.withoutPolicyUpdates(),
       vpc: props.vpc,
       vpcSubnets: subnets,
@@ -382,22 +374,6 @@ export class ServerlessDatabase extends WiredDatabase {
       return [new iam.PolicyStatement({ actions: ['rds-db:connect'], resources: [this.loginArn()] })];
     }
     return secretReadStatements(this, this.secret, this.encryptionKey);
-  }
-
-  /**
-   * The proxy's role, with customer-managed policies instead of inline ones: the master secret's
-   * without per-function users; otherwise the users add theirs (rds-db:connect, or their secrets).
-   */
-  private proxyRole(): iam.Role {
-    const policy = this.users ? undefined : new iam.ManagedPolicy(this, 'ProxyPolicy', {
-      description: `Lets the RDS Proxy of ${this.node.path} read the database credentials`,
-      statements: secretReadStatements(this, this.secret, this.encryptionKey),
-    });
-    return new iam.Role(this, 'ProxyRole', {
-      assumedBy: new iam.ServicePrincipal('rds.amazonaws.com'),
-      description: `RDS Proxy of ${this.node.path}`,
-      managedPolicies: policy ? [policy] : undefined,
-    });
   }
 
   private monitoringRole(): iam.IRole {

@@ -153,3 +153,17 @@ describe('per-function users of Data API functions (a password user each: the Da
       .toThrow(/`databaseUser` needs per-function users/);
   });
 });
+
+describe('password users behind the proxy beside Data API users (iamAuthentication false)', () => {
+  test('the proxy lists only the secrets of the functions behind it, not those of Data API functions', () => {
+    const { stack, db } = newCluster({ minCapacity: 1, iamAuthentication: false, dataApi: true });
+    db.addFunction('Api', { ...inlineFunctionProps(), reservedConcurrentExecutions: 10 });
+    db.addDataApiFunction('Orders', { ...inlineFunctionProps(), reservedConcurrentExecutions: 5 });
+    const template = Template.fromStack(stack);
+    const secrets = template.findResources('AWS::SecretsManager::Secret');
+    const secretOf = (user: string) => Object.keys(secrets).find(id => String(secrets[id].Properties.Description).startsWith(`Login of database user ${user} `))!;
+    const proxy = Object.values(template.findResources('AWS::RDS::DBProxy'))[0];
+    expect(proxy.Properties.Auth).toEqual([{ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED', SecretArn: { Ref: secretOf('api') } }]);
+    expect(secretOf('orders')).toBeDefined();
+  });
+});
